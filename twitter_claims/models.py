@@ -1,0 +1,1 @@
+"""Platform (Twitter/X) accounts, held pools and claims."""
