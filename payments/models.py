@@ -176,3 +176,40 @@ class Payday(models.Model):
 
     def __str__(self) -> str:
         return f"Payday {self.month:%Y-%m} ({self.stage})"
+
+
+class Share(models.Model):
+    """One flattr's part of a payday: who gave how much to whom. Kept for statements, for
+    returning unclaimed money to its donors, and for audits."""
+
+    class State(models.TextChoices):
+        PAID = "paid", _("paid")  # credited to a user's earnings
+        HELD = "held", _("held")  # in a platform account's pool, waiting for a claim
+        CLAIMED = "claimed", _("claimed")  # was held; the owner claimed the pool
+        RETURNED = "returned", _("returned")  # was held; went back to the donor on expiry
+
+    payday = models.ForeignKey(Payday, on_delete=models.PROTECT, related_name="share_rows")
+    month = models.DateField()
+    flattr = models.OneToOneField("flattr.Flattr", on_delete=models.PROTECT, related_name="share")
+    donor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shares_given"
+    )
+    thing = models.ForeignKey("flattr.Thing", on_delete=models.PROTECT, related_name="shares")
+    payee = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="shares")
+    amount = models.BigIntegerField()  # cents, >= 0 (a tiny budget over many flattrs gives 0s)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PAID)
+    settled_at = models.DateTimeField(null=True, blank=True)  # when claimed or returned
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="share_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["payee", "state", "month"], name="share_payee_state_idx"),
+            models.Index(fields=["donor", "month"], name="share_donor_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} from {self.donor_id} to account {self.payee_id} ({self.month})"
