@@ -22,8 +22,10 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# A dotenv file fills in what the real environment does not set (the environment always wins).
+ENV_FILE = Path(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE)
 
 FLATTR_ENV = env.str("FLATTR_ENV", default="test" if "pytest" in sys.modules else "production")
 if FLATTR_ENV not in {"production", "development", "test"}:
@@ -146,7 +148,9 @@ else:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Eager without a broker, and always under pytest, so tests see a task's effect at once even when
+# REDIS_URL points at a real Redis (CI); the worker test sends to the broker explicitly.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING or not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged only after it ran, and requeued if its worker dies mid-way: every task
 # is idempotent by design (idempotency keys, stages), so running one twice is safe.
@@ -185,6 +189,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # Password hashing is slow on purpose; tests create many users and need no protection.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -209,6 +216,9 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
+# Rate limits key on the client IP: behind N reverse proxies of our own, allauth takes it from
+# X-Forwarded-For (0 = no proxy is trusted, the header is ignored).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Flattr"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -233,15 +243,32 @@ STORAGES = {
     },
 }
 
-# Email. EMAIL_URL selects the backend in production (smtp+tls://user:pass@host:587).
+# Email through Django 6.1's MAILERS (the EMAIL_BACKEND/EMAIL_HOST settings are deprecated).
+# EMAIL_URL selects the mailer (smtp+tls://user:pass@host:587, smtp+ssl://…:465, consolemail://);
+# without it, development prints mail on the console and tests keep it in memory (mail.outbox).
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Flattr <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=10)
 if env.str("EMAIL_URL", default=""):
-    globals().update(env.email_url("EMAIL_URL"))
+    _email = env.email_url("EMAIL_URL")
+    _mailer = {"BACKEND": _email["EMAIL_BACKEND"]}
+    if _mailer["BACKEND"].endswith(".smtp.EmailBackend"):
+        _mailer["OPTIONS"] = {
+            "host": _email["EMAIL_HOST"],
+            "port": _email["EMAIL_PORT"],
+            "username": _email["EMAIL_HOST_USER"],
+            "password": _email["EMAIL_HOST_PASSWORD"],
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
+            "use_ssl": _email.get("EMAIL_USE_SSL", False),
+            "timeout": EMAIL_TIMEOUT_SECONDS,
+        }
+    elif _mailer["BACKEND"].endswith(".filebased.EmailBackend"):
+        _mailer["OPTIONS"] = {"file_path": _email["EMAIL_FILE_PATH"]}
+    MAILERS = {"default": _mailer}
 elif TESTING:
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
 # Security. Every page refuses to be framed except the button iframe, which overrides the CSP.
 X_FRAME_OPTIONS = "DENY"
