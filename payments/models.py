@@ -8,7 +8,7 @@ comes in, so the sum of all balances is always 0.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -93,6 +93,9 @@ class Transfer(models.Model):
         PAYOUT_REVERSAL = "payout_reversal", _("payout reversed")
         ADJUSTMENT = "adjustment", _("adjustment")
         INTERNAL = "internal", _("transfer between users")
+        # Payday moves what a donor spends from their earnings into their funds first, so every
+        # share and fee is then paid from one account (see payments/payday.py).
+        EARNINGS_SPENT = "earnings_spent", _("earnings spent on flattrs")
 
     debit = models.ForeignKey(
         LedgerAccount, on_delete=models.PROTECT, related_name="debits", db_index=True
@@ -213,3 +216,78 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} from {self.donor_id} to account {self.payee_id} ({self.month})"
+
+
+class PaydayDonor(models.Model):
+    """One donor's part of a payday, snapshotted when its shares are computed.
+
+    It records what payday read (budget, spendable wallet) and decided (what is taken, from which
+    balance, the fee, charity), so posting and every rerun work from these numbers, never from
+    balances that moved since. A donor without live flattrs appears only when they give their
+    unused budget to charity.
+    """
+
+    payday = models.ForeignKey(Payday, on_delete=models.PROTECT, related_name="donor_rows")
+    month = models.DateField()
+    donor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payday_rows"
+    )
+    funds = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="+")
+    earnings = models.ForeignKey(
+        LedgerAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    flattrs = models.IntegerField()  # n: live flattrs that month
+    # All amounts in cents. funds_cents/earnings_cents are the balances payday could take from
+    # (earnings only when the donor opted in; 0 while the account is frozen).
+    budget_cents = models.BigIntegerField()
+    funds_cents = models.BigIntegerField()
+    earnings_cents = models.BigIntegerField()
+    taken_cents = models.BigIntegerField()  # b = min(budget, funds + earnings)
+    from_funds_cents = models.BigIntegerField()  # funds first …
+    from_earnings_cents = models.BigIntegerField()  # … then earnings
+    fee_cents = models.BigIntegerField()
+    charity_cents = models.BigIntegerField()  # unused budget given to charity (n = 0)
+
+    class Meta:
+        verbose_name = _("payday donor")
+        verbose_name_plural = _("payday donors")
+        constraints = [
+            models.UniqueConstraint(fields=["payday", "donor"], name="payday_donor_once"),
+            models.CheckConstraint(
+                condition=Q(taken_cents=F("from_funds_cents") + F("from_earnings_cents"))
+                & Q(from_funds_cents__gte=0, from_earnings_cents__gte=0, fee_cents__gte=0)
+                & Q(charity_cents__gte=0),
+                name="payday_donor_sources_add_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["donor", "month"], name="payday_donor_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.donor_id} gives {self.taken_cents} ({self.month:%Y-%m})"
+
+
+class PaydayNotice(models.Model):
+    """A recipient told that their earnings crossed NOTIFY_THRESHOLD_CENTS in a payday.
+
+    Unique per payday and user, so a rerun never tells anyone twice; `sent_at` is set when the
+    email is handed to the mailer.
+    """
+
+    payday = models.ForeignKey(Payday, on_delete=models.PROTECT, related_name="notices")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payday_notices"
+    )
+    before_cents = models.BigIntegerField()
+    after_cents = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payday notice")
+        verbose_name_plural = _("payday notices")
+        constraints = [
+            models.UniqueConstraint(fields=["payday", "user"], name="payday_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.before_cents} → {self.after_cents}"
