@@ -181,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "twitter_claims.tasks.handles_resolve",
         "schedule": crontab(minute="*/15"),
     },
+    # Owner notices are also queued right after payday; this daily run retries failed posts.
+    "twitter-notices-daily": {
+        "task": "twitter_claims.tasks.notices_send",
+        "schedule": crontab(minute=0, hour=10),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -323,17 +328,45 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstr
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
 
 # ---- Twitter/X (reached only through twitter_claims/x_gateway.py) ----
-X_API_BASE = env.str("X_API_BASE", default="https://api.x.com" if PRODUCTION else "")
+# In development with no X_API_BASE, everything points at the fake X provider that bin/run-dev
+# starts on 127.0.0.1:8421 (twitter_claims/fake_x.py), with the credentials it knows by default.
+# Tests start their own fake provider on a free port and override these.
+_FAKE_X = "http://127.0.0.1:8421"
+_X_DEV = FLATTR_ENV == "development" and not env.str("X_API_BASE", default="")
+X_API_BASE = env.str(
+    "X_API_BASE", default="https://api.x.com" if PRODUCTION else _FAKE_X if _X_DEV else ""
+)
 X_AUTHORIZE_URL = env.str(
-    "X_AUTHORIZE_URL", default="https://x.com/i/oauth2/authorize" if PRODUCTION else ""
+    "X_AUTHORIZE_URL",
+    default="https://x.com/i/oauth2/authorize"
+    if PRODUCTION
+    else f"{_FAKE_X}/i/oauth2/authorize"
+    if _X_DEV
+    else "",
 )
 X_TOKEN_URL = env.str(
-    "X_TOKEN_URL", default="https://api.x.com/2/oauth2/token" if PRODUCTION else ""
+    "X_TOKEN_URL",
+    default="https://api.x.com/2/oauth2/token"
+    if PRODUCTION
+    else f"{_FAKE_X}/2/oauth2/token"
+    if _X_DEV
+    else "",
 )
-X_CLIENT_ID = env.str("X_CLIENT_ID", default="")
-X_CLIENT_SECRET = env.str("X_CLIENT_SECRET", default="")
-X_BEARER_TOKEN = env.str("X_BEARER_TOKEN", default="")
-X_SERVICE_ACCESS_TOKEN = env.str("X_SERVICE_ACCESS_TOKEN", default="")
+X_CLIENT_ID = env.str("X_CLIENT_ID", default="flattr-dev-client" if _X_DEV else "")
+X_CLIENT_SECRET = env.str("X_CLIENT_SECRET", default="flattr-dev-secret" if _X_DEV else "")
+X_BEARER_TOKEN = env.str("X_BEARER_TOKEN", default="fake-app-bearer" if _X_DEV else "")
+X_SERVICE_ACCESS_TOKEN = env.str(
+    "X_SERVICE_ACCESS_TOKEN", default="fake-service-token" if _X_DEV else ""
+)
+X_OAUTH_SCOPES = env.list("X_OAUTH_SCOPES", default=["users.read", "tweet.read"])
+X_TIMEOUT_SECONDS = env.float("X_TIMEOUT_SECONDS", default=5.0)
+# An OAuth round trip (state + PKCE verifier in the session) must come back within this time.
+TWITTER_OAUTH_MAX_AGE_SECONDS = env.int("TWITTER_OAUTH_MAX_AGE_SECONDS", default=600)
+# How long a handle -> id answer from X is reused before asking again (handles get recycled).
+TWITTER_HANDLE_CACHE_SECONDS = env.int("TWITTER_HANDLE_CACHE_SECONDS", default=300)
+# A flattr kept against a handle X could not resolve binds to the account that holds the handle
+# when it is resolved only within this many hours of the flattr; later it is cancelled/returned.
+TWITTER_HANDLE_BIND_HOURS = env.int("TWITTER_HANDLE_BIND_HOURS", default=72)
 UNCLAIMED_HOLD_DAYS = env.int("UNCLAIMED_HOLD_DAYS", default=180)
 TWITTER_NOTIFY_THRESHOLD_CENTS = env.int("TWITTER_NOTIFY_THRESHOLD_CENTS", default=1000)
 TWITTER_NOTIFY_MIN_DONORS = env.int("TWITTER_NOTIFY_MIN_DONORS", default=2)
