@@ -320,6 +320,9 @@ MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
+# Payday posts donors in chunks of this many, each chunk its own transaction (a crash redoes at
+# most one chunk; several workers could post disjoint chunks).
+PAYDAY_CHUNK_DONORS = env.int("PAYDAY_CHUNK_DONORS", default=25_000)
 
 # ---- Stripe (reached only through payments/stripe_gateway.py) ----
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")
