@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
@@ -15,3 +16,9 @@ class ProfileForm(forms.ModelForm):
             "email_notifications",
         )
         widgets = {"about": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "display_name": _("Shown instead of your username on your profile and your flattrs."),
+            "about": _("A few words about you or your work, shown on your public profile."),
+            "website": _("Your blog, podcast or homepage, linked from your profile."),
+            "preferred_language": _("Pages and emails come in this language once you log in."),
+        }

@@ -1,6 +1,5 @@
 """Profile pages: the public profile and the user's own settings."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.adapter import language_cookie_set
 from accounts.forms import ProfileForm
 from accounts.selectors import user_get_public_or_404
 from accounts.services import profile_update
@@ -26,11 +26,6 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         translation.activate(user.preferred_language)
         messages.success(request, _("Your profile was saved."))
         response = redirect("account_settings")
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            user.preferred_language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
-        )
+        language_cookie_set(response, language=user.preferred_language)
         return response
     return render(request, "accounts/profile_edit.html", {"form": form})

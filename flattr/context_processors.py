@@ -9,5 +9,8 @@ def site(request: HttpRequest) -> dict:
     return {
         "SITE_URL": settings.SITE_URL,
         "CURRENCY": settings.CURRENCY,
-        "FEE_PERCENT": settings.FEE_BPS / 100,
+        # 1000 basis points shows as "10", 1250 as "12.5" (localized by the template).
+        "FEE_PERCENT": settings.FEE_BPS // 100
+        if settings.FEE_BPS % 100 == 0
+        else settings.FEE_BPS / 100,
     }
