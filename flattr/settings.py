@@ -340,6 +340,15 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe_dev")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
+# How "Add funds" takes the money: "checkout" sends the donor to Stripe Checkout (production);
+# "test_cards" charges a test card chosen on the page through a PaymentIntent (development and
+# tests, against localstripe, which has no Checkout).
+STRIPE_DEPOSIT_FLOW = env.str(
+    "STRIPE_DEPOSIT_FLOW", default="checkout" if PRODUCTION else "test_cards"
+)
+if STRIPE_DEPOSIT_FLOW not in {"checkout", "test_cards"}:
+    raise ImproperlyConfigured("STRIPE_DEPOSIT_FLOW must be checkout or test_cards.")
+DEPOSIT_PRESETS_CENTS = (500, 1000, 2000, 5000)  # the amounts offered on "Add funds"
 
 # ---- Twitter/X (reached only through twitter_claims/x_gateway.py) ----
 # In development with no X_API_BASE, everything points at the fake X provider that bin/run-dev
