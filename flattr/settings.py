@@ -399,3 +399,5 @@ if not PRODUCTION:
 
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
+# `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
+BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
