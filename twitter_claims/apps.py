@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class TwitterClaimsConfig(AppConfig):
     name = "twitter_claims"
     verbose_name = _("Twitter claims")
+
+    def ready(self) -> None:
+        # Payday announces that it finished; we then queue the owner notices (payments needs to
+        # know nothing about Twitter).
+        from payments.payday import payday_finished
+
+        payday_finished.connect(_payday_finished, dispatch_uid="twitter_claims_notices")
+
+
+def _payday_finished(sender, payday, **kwargs) -> None:
+    from twitter_claims.services import notices_after_payday
+
+    notices_after_payday(payday)

@@ -1,0 +1,56 @@
+"""Domain errors of Twitter/X accounts, each with a stable code.
+
+`TwitterError` is a `FlattrError`, so every view and API endpoint that already turns flattr
+errors into words handles these too. Codes:
+
+- ``invalid_handle``: not a possible X handle;
+- ``unknown_handle``: X says nobody holds that handle;
+- ``opted_out``: the owner refuses new flattrs;
+- ``already_claimed``: another Flattr user has claimed this X account;
+- ``user_has_account``: this Flattr user already linked a different X account;
+- ``linked_elsewhere``: the X account that signed in belongs to another Flattr user;
+- ``oauth_state``: the sign-in came back with a missing, wrong, used or expired `state`;
+- ``oauth_denied``: the person cancelled the sign-in on X;
+- ``oauth_failed``: X refused to confirm the sign-in (bad or reused code, wrong verifier);
+- ``x_unavailable``: X did not answer; try again later.
+"""
+
+from django.utils.translation import gettext as _
+
+from flattr.errors import FlattrError
+
+
+def twitter_message(code: str) -> str:
+    """Return the plain-words sentence for a code, in the active language."""
+    messages = {
+        "invalid_handle": _(
+            "That is not a Twitter/X handle: use 1 to 15 letters, digits or underscores."
+        ),
+        "unknown_handle": _("There is no Twitter/X account with that handle."),
+        "opted_out": _("The owner of this Twitter/X account has asked not to be flattred."),
+        "already_claimed": _(
+            "This Twitter/X account has already been claimed by another Flattr user. If that "
+            "was not you, contact us."
+        ),
+        "user_has_account": _(
+            "Your Flattr account is already linked to a different Twitter/X account."
+        ),
+        "linked_elsewhere": _(
+            "That Twitter/X account is linked to another Flattr account. Log out and sign in "
+            "with Twitter to use that account."
+        ),
+        "oauth_state": _("This sign-in link has expired or was already used. Please start again."),
+        "oauth_denied": _("You cancelled the sign-in on Twitter/X. Nothing was changed."),
+        "oauth_failed": _(
+            "Twitter/X could not confirm the sign-in. Nothing was changed; please start again."
+        ),
+        "x_unavailable": _(
+            "Twitter/X is not answering right now. Nothing was changed; please try again later."
+        ),
+    }
+    return messages.get(code, code)
+
+
+class TwitterError(FlattrError):
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(code, message or twitter_message(code))

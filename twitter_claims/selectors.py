@@ -1,0 +1,190 @@
+"""Reads of Twitter/X accounts and their held pools."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from flattr.models import Flattr
+from payments.models import LedgerAccount, Share, Transfer
+from twitter_claims.models import OwnerNotice, PendingHandle, PlatformAccount
+
+PROVIDER = PlatformAccount.Provider.TWITTER
+
+
+def _held_donors_subquery() -> Subquery:
+    """Distinct donors of the held shares in the account's pool, as an annotation."""
+    return Subquery(
+        Share.objects.filter(payee_id=OuterRef("pool_id"), state=Share.State.HELD)
+        .order_by()
+        .values("payee_id")
+        .annotate(n=Count("donor_id", distinct=True))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def account_for_handle(handle: str) -> PlatformAccount | None:
+    """Return the account we last saw holding `handle` (case-insensitive), or None.
+
+    Two accounts can carry the same handle here until we learn of a rename; the one X confirmed
+    most recently is the current holder.
+    """
+    return (
+        PlatformAccount.objects.filter(provider=PROVIDER, handle__iexact=handle)
+        .select_related("pool", "thing", "claimed_by")
+        .order_by("-handle_checked_at", "-pk")
+        .first()
+    )
+
+
+def pending_handle_for(handle: str) -> PendingHandle | None:
+    """Return the open pending handle for `handle` (flattrs waiting for X to answer), or None."""
+    return (
+        PendingHandle.objects.filter(state=PendingHandle.State.OPEN, handle__iexact=handle)
+        .select_related("pool", "thing")
+        .first()
+    )
+
+
+def account_linked_to(user) -> PlatformAccount | None:
+    """Return the X account this user claimed, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        PlatformAccount.objects.filter(provider=PROVIDER, claimed_by=user)
+        .select_related("pool", "thing")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class PoolSummary:
+    held_cents: int  # what the pool holds now
+    donors: int  # distinct donors of the held shares
+    shares: int
+    oldest_returns_on: dt.date | None  # when the oldest held share goes back to its donor
+    pending_flattrs: int  # flattrs not yet split (this month's, until payday)
+
+
+def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
+    """Return what a pool holds, from how many donors, and when its oldest share expires."""
+    held = Share.objects.filter(payee_id=pool_id, state=Share.State.HELD).aggregate(
+        donors=Count("donor_id", distinct=True),
+        shares=Count("id"),
+    )
+    oldest = (
+        Share.objects.filter(payee_id=pool_id, state=Share.State.HELD)
+        .order_by("payday__started_at")
+        .values_list("payday__started_at", flat=True)
+        .first()
+    )
+    balance = LedgerAccount.objects.filter(pk=pool_id).values_list("balance", flat=True).first()
+    pending = Flattr.objects.filter(thing_id=thing_id, share__isnull=True).count()
+    returns_on = None
+    if oldest is not None:
+        returns_on = (oldest + dt.timedelta(days=settings.UNCLAIMED_HOLD_DAYS)).date()
+    return PoolSummary(
+        held_cents=balance or 0,
+        donors=held["donors"],
+        shares=held["shares"],
+        oldest_returns_on=returns_on,
+        pending_flattrs=pending,
+    )
+
+
+def waiting_list(*, limit: int = 50) -> QuerySet[PlatformAccount]:
+    """Return the unclaimed accounts with the largest held pools, each with `donors`."""
+    return (
+        PlatformAccount.objects.filter(
+            provider=PROVIDER,
+            claimed_by__isnull=True,
+            flattrs_opted_out=False,
+            pool__balance__gt=0,
+        )
+        .select_related("pool")
+        .annotate(donors=Coalesce(_held_donors_subquery(), 0))
+        .order_by("-pool__balance", "pk")[:limit]
+    )
+
+
+def waiting_totals() -> dict[str, int]:
+    """Return the money held for all unclaimed accounts and how many accounts hold some."""
+    totals = PlatformAccount.objects.filter(claimed_by__isnull=True, pool__balance__gt=0).aggregate(
+        accounts=Count("id"), held=Coalesce(Sum("pool__balance"), 0)
+    )
+    return {"accounts": totals["accounts"], "held_cents": totals["held"]}
+
+
+def notices_due(*, now: dt.datetime | None = None) -> QuerySet[PlatformAccount]:
+    """Return the accounts whose owner should be told now, each annotated with `donors`.
+
+    Due when: unclaimed, not opted out, the pool holds at least TWITTER_NOTIFY_THRESHOLD_CENTS
+    from at least TWITTER_NOTIFY_MIN_DONORS donors, no notice was posted (or is being posted)
+    within TWITTER_NOTIFY_COOLDOWN_DAYS, and the pool holds more than at the last notice (so a
+    reminder after the cooldown needs new money, and a pool that shrank below the threshold and
+    grew back is told again).
+    """
+    now = now or timezone.now()
+    counted = [OwnerNotice.State.SENDING, OwnerNotice.State.SENT]
+    recent = OwnerNotice.objects.filter(
+        account_id=OuterRef("pk"),
+        state__in=counted,
+        created_at__gte=now - dt.timedelta(days=settings.TWITTER_NOTIFY_COOLDOWN_DAYS),
+    )
+    last_amount = (
+        OwnerNotice.objects.filter(account_id=OuterRef("pk"), state__in=counted)
+        .order_by("-created_at")
+        .values("pool_cents")[:1]
+    )
+    return (
+        PlatformAccount.objects.filter(
+            provider=PROVIDER,
+            claimed_by__isnull=True,
+            notices_opted_out=False,
+            flattrs_opted_out=False,
+            pool__balance__gte=settings.TWITTER_NOTIFY_THRESHOLD_CENTS,
+        )
+        .select_related("pool")
+        .annotate(
+            donors=Coalesce(_held_donors_subquery(), 0),
+            last_amount=Subquery(last_amount),
+        )
+        .filter(donors__gte=settings.TWITTER_NOTIFY_MIN_DONORS)
+        .exclude(Exists(recent))
+        .filter(Q(last_amount__isnull=True) | Q(pool__balance__gt=F("last_amount")))
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    credited_cents: int  # everything moved from the pool to the owner (claim and sweeps)
+    shares: int
+    donors: int
+
+
+def claim_summary(account: PlatformAccount) -> ClaimSummary:
+    """Return what the owner received from the pool when (and since) they claimed it."""
+    credited = Transfer.objects.filter(
+        kind=Transfer.Kind.CLAIM, debit_id=account.pool_id
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    claimed = Share.objects.filter(payee_id=account.pool_id, state=Share.State.CLAIMED).aggregate(
+        shares=Count("id"), donors=Count("donor_id", distinct=True)
+    )
+    return ClaimSummary(credited_cents=credited, shares=claimed["shares"], donors=claimed["donors"])
+
+
+def donors_of_account(account: PlatformAccount) -> list[int]:
+    """Return the ids of everyone who flattred this account (split or still pending)."""
+    return list(
+        Flattr.objects.filter(thing_id=account.thing_id)
+        .order_by()
+        .values_list("donor_id", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,49 @@
+-- Return every held share of a payday that started before %(cutoff)s to its own donor's funds,
+-- in one statement (so it is all or nothing):
+--   marked    the shares become 'returned' (settled_at = %(now)s);
+--   moved     one transfer per share with money, pool -> donor funds, key 'expiry:<share id>'
+--             (ON CONFLICT DO NOTHING: a rerun can never pay a share back twice);
+--   balanced  the cached balances move by exactly the inserted transfers.
+-- Returns one row per returned share: (share id, donor id, pool id, amount in cents).
+-- The caller ran expiry_funds_open.sql and expiry_lock.sql in the same transaction.
+WITH due AS (
+    SELECT s.id
+    FROM payments_share s
+    JOIN payments_payday p ON p.id = s.payday_id
+    JOIN payments_ledgeraccount pool ON pool.id = s.payee_id AND pool.kind = 'pool'
+    WHERE s.state = 'held' AND p.started_at < %(cutoff)s
+),
+marked AS (
+    UPDATE payments_share s
+    SET state = 'returned', settled_at = %(now)s
+    FROM due
+    WHERE s.id = due.id AND s.state = 'held'
+    RETURNING s.id, s.donor_id, s.payee_id, s.amount, s.month
+),
+moved AS (
+    INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key, created_at, month, memo)
+    SELECT m.payee_id, f.id, m.amount, 'expiry', 'expiry:' || m.id, %(now)s, m.month,
+           'unclaimed share returned'
+    FROM marked m
+    JOIN payments_ledgeraccount f ON f.user_id = m.donor_id AND f.kind = 'funds'
+    WHERE m.amount > 0
+    ON CONFLICT (key) DO NOTHING
+    RETURNING debit_id, credit_id, amount
+),
+deltas AS (
+    SELECT account_id, SUM(delta) AS delta
+    FROM (
+        SELECT debit_id AS account_id, -amount AS delta FROM moved
+        UNION ALL
+        SELECT credit_id, amount FROM moved
+    ) legs
+    GROUP BY account_id
+),
+balanced AS (
+    UPDATE payments_ledgeraccount a
+    SET balance = a.balance + d.delta
+    FROM deltas d
+    WHERE a.id = d.account_id
+    RETURNING a.id
+)
+SELECT m.id, m.donor_id, m.payee_id, m.amount FROM marked m ORDER BY m.id
