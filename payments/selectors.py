@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
-from payments.models import Budget, LedgerAccount
+from payments.models import (
+    AutoTopUp,
+    Budget,
+    Deposit,
+    LedgerAccount,
+    Payday,
+    StripeEvent,
+    Transfer,
+)
 
 Kind = LedgerAccount.Kind
 
@@ -104,3 +117,168 @@ def means_check(user) -> str | None:
     if budget_get(user).monthly_cents < settings.MIN_BUDGET_CENTS or spendable_cents(user) <= 0:
         return "no_means"
     return None
+
+
+# ---- Wallet page and statement ----
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One transfer as the user sees it: what happened and how each of their balances moved."""
+
+    transfer_id: int
+    created_at: dt.datetime
+    kind: str
+    description: str
+    funds: int  # change in cents (+ in, − out), 0 when untouched
+    earnings: int
+    owed: int  # change of what the user owes (− = owes more), 0 when untouched
+    memo: str
+
+    @property
+    def total(self) -> int:
+        return self.funds + self.earnings + self.owed
+
+
+def _describe(kind: str, incoming: bool) -> str:
+    T = Transfer.Kind
+    words = {
+        T.DEPOSIT: _("Deposit by card"),
+        T.REFUND: _("Refund of a deposit to your card"),
+        T.DISPUTE: _("Card dispute (chargeback) on a deposit"),
+        T.DISPUTE_WON: _("Card dispute decided in your favour"),
+        T.RECEIVABLE_SETTLE: _("Paid what you owed"),
+        T.FEE: _("Flattr fee"),
+        T.CHARITY: _("Unused budget given to charity"),
+        T.CLAIM: _("Money held for your Twitter/X account, claimed"),
+        T.EXPIRY: _("Unclaimed flattr returned to you"),
+        T.PAYOUT: _("Payout to your bank account"),
+        T.PAYOUT_REVERSAL: _("Payout returned"),
+        T.ADJUSTMENT: _("Correction by Flattr"),
+        "earnings_spent": _("Earnings used to pay for your flattrs"),
+    }
+    if kind == T.SHARE:
+        return str(_("Flattr share received") if incoming else _("Flattr share given"))
+    if kind == T.INTERNAL:
+        return str(_("Transfer from another user") if incoming else _("Transfer to another user"))
+    if kind in words:
+        return str(words[kind])
+    return str(Transfer.Kind(kind).label) if kind in Transfer.Kind.values else kind
+
+
+def statement_transfers(user) -> QuerySet[Transfer]:
+    """Return every transfer touching the user's accounts, newest first."""
+    ids = list(LedgerAccount.objects.filter(user=user).values_list("pk", flat=True))
+    return (
+        Transfer.objects.filter(Q(debit_id__in=ids) | Q(credit_id__in=ids))
+        .select_related("debit", "credit")
+        .order_by("-created_at", "-id")
+    )
+
+
+def statement_line(transfer: Transfer, user_id: int) -> StatementLine:
+    """Describe one transfer from the point of view of the user `user_id`."""
+    change = {Kind.FUNDS: 0, Kind.EARNINGS: 0, Kind.RECEIVABLE: 0}
+    if transfer.debit.user_id == user_id:
+        change[transfer.debit.kind] -= transfer.amount
+    if transfer.credit.user_id == user_id:
+        change[transfer.credit.kind] += transfer.amount
+    incoming = transfer.credit.user_id == user_id and transfer.debit.user_id != user_id
+    return StatementLine(
+        transfer_id=transfer.pk,
+        created_at=transfer.created_at,
+        kind=transfer.kind,
+        description=_describe(transfer.kind, incoming),
+        funds=change[Kind.FUNDS],
+        earnings=change[Kind.EARNINGS],
+        owed=change[Kind.RECEIVABLE],
+        memo=transfer.memo,
+    )
+
+
+def statement_lines(user, transfers) -> list[StatementLine]:
+    return [statement_line(transfer, user.pk) for transfer in transfers]
+
+
+def wallet_summary(user) -> dict:
+    """Return what the wallet page shows: balances, budget, frozen state, what payday takes."""
+    balances = balances_for_user(user)
+    budget = budget_get(user)
+    spendable = balances["funds"] + (balances["earnings"] if budget.use_earnings else 0)
+    frozen = balances["receivable"] < 0
+    return {
+        "funds": balances["funds"],
+        "earnings": balances["earnings"],
+        "owed": -balances["receivable"],
+        "frozen": frozen,
+        "budget": budget,
+        "spendable": spendable,
+        "payday_takes": 0 if frozen else min(budget.monthly_cents, spendable),
+        "fee_bps": settings.FEE_BPS,
+    }
+
+
+def fee_split(budget_cents: int) -> tuple[int, int]:
+    """Return (to creators, fee) for a budget, by payday's rule: fee = b * FEE_BPS // 10000."""
+    fee = budget_cents * settings.FEE_BPS // 10_000
+    return budget_cents - fee, fee
+
+
+# ---- Deposits ----
+
+
+def deposit_for_user(user, reference) -> Deposit | None:
+    """Return the user's deposit with this reference, or None (also for someone else's)."""
+    return Deposit.objects.filter(user=user, reference=reference).first()
+
+
+def deposits_recent(user, limit: int = 5) -> list[Deposit]:
+    return list(Deposit.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+def auto_topup_get(user) -> AutoTopUp | None:
+    return AutoTopUp.objects.filter(user=user).first()
+
+
+# ---- Admin ----
+
+
+def money_summary() -> dict:
+    """Return the admin home panel's figures in cents, and the ledger self-check."""
+    by_kind = {
+        kind: (total or 0, count)
+        for kind, total, count in LedgerAccount.objects.values_list("kind")
+        .annotate(total=Sum("balance"), count=Count("id"))
+        .values_list("kind", "total", "count")
+    }
+
+    def total(kind: str) -> int:
+        return by_kind.get(kind, (0, 0))[0]
+
+    moved = dict(
+        Transfer.objects.values_list("kind")
+        .annotate(total=Sum("amount"))
+        .values_list("kind", "total")
+    )
+    last_payday = Payday.objects.order_by("-month").first()
+    return {
+        "deposited": moved.get(Transfer.Kind.DEPOSIT, 0),
+        "refunded": moved.get(Transfer.Kind.REFUND, 0),
+        "disputed": moved.get(Transfer.Kind.DISPUTE, 0) - moved.get(Transfer.Kind.DISPUTE_WON, 0),
+        "money_in": -total(Kind.STRIPE),  # what Stripe brought in, net of refunds and disputes
+        "funds": total(Kind.FUNDS),
+        "earnings": total(Kind.EARNINGS),
+        "held": total(Kind.POOL),
+        "pools": by_kind.get(Kind.POOL, (0, 0))[1],
+        "fees": total(Kind.FEES),
+        "charity": total(Kind.CHARITY),
+        "paid_out": -total(Kind.PAYOUTS),
+        "owed": -total(Kind.RECEIVABLE),
+        "frozen_users": LedgerAccount.objects.filter(kind=Kind.RECEIVABLE, balance__lt=0).count(),
+        "events_rejected": StripeEvent.objects.filter(outcome=StripeEvent.Outcome.REJECTED).count(),
+        "events_unmatched": StripeEvent.objects.filter(
+            outcome=StripeEvent.Outcome.UNMATCHED
+        ).count(),
+        "ledger_problems": ledger_check(),
+        "last_payday": last_payday,
+    }

@@ -53,3 +53,11 @@ def _payday_or_retry(task, month: dt.date) -> str:
 def payday_notices_send_batch(*, notice_ids: list[int]) -> int:
     """Email one batch of payday threshold notices."""
     return payday_services.payday_notices_send(notice_ids=notice_ids)
+
+
+@shared_task(name="payments.tasks.auto_topups_charge")
+def auto_topups_charge() -> dict:
+    """Beat, a few days before payday: charge the saved cards of donors whose funds run short."""
+    from payments.services import auto_topups_charge as charge
+
+    return charge()

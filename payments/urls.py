@@ -1,4 +1,25 @@
-"""URLs of the payments app."""
+"""URLs of the payments app, mounted at /payments/."""
+
+from django.urls import path
+
+from payments import views
 
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("wallet/", views.wallet, name="wallet"),
+    path("wallet/statement.csv", views.statement_csv, name="statement_csv"),
+    path("add-funds/", views.deposit_new, name="deposit_new"),
+    path("add-funds/confirm/", views.deposit_confirm, name="deposit_confirm"),
+    path("deposits/<uuid:reference>/", views.deposit_detail, name="deposit_detail"),
+    path("deposits/<uuid:reference>/status.json", views.deposit_status, name="deposit_status"),
+    path(
+        "deposits/<uuid:reference>/authenticate/",
+        views.deposit_authenticate,
+        name="deposit_authenticate",
+    ),
+    path("budget/", views.budget_edit, name="budget"),
+    path("auto-top-up/", views.auto_topup, name="auto_topup"),
+    path("auto-top-up/card/", views.auto_topup_card_checkout, name="auto_topup_card_checkout"),
+    path("auto-top-up/card/saved/", views.auto_topup_card_saved, name="auto_topup_card_saved"),
+    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+]

@@ -1,0 +1,204 @@
+"""Admin of the books: ledger accounts and transfers read-only, deposits, Stripe events, budgets.
+
+Nothing here changes a balance: the ledger is append-only and moves only through services.
+The admin home page gets a money panel (payments/templates/admin/payments_index.html).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from payments import services, stripe_gateway
+from payments.errors import PaymentError
+from payments.models import (
+    AutoTopUp,
+    Budget,
+    Deposit,
+    Dispute,
+    LedgerAccount,
+    StripeEvent,
+    Transfer,
+)
+
+admin.site.index_template = "admin/payments_index.html"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View-only: no add, change or delete for anyone, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "user", "label", "balance", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "user__email", "label")
+    list_select_related = ("user",)
+    ordering = ("id",)
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "kind", "debit", "credit", "amount", "key")
+    list_filter = ("kind",)
+    search_fields = ("key", "memo")
+    list_select_related = ("debit__user", "credit__user")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also find transfers by the username or email of either side's owner."""
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            by_user = Q(debit__user__username__iexact=term) | Q(credit__user__username__iexact=term)
+            by_user |= Q(debit__user__email__iexact=term) | Q(credit__user__email__iexact=term)
+            queryset |= self.model.objects.filter(by_user)
+        return queryset, distinct
+
+
+class DisputeInline(admin.TabularInline):
+    model = Dispute
+    extra = 0
+    can_delete = False
+    readonly_fields = ("dispute_id", "amount", "status", "reason", "debited", "reversed")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class StripeEventInline(admin.TabularInline):
+    model = StripeEvent
+    extra = 0
+    can_delete = False
+    fields = ("event_id", "type", "outcome", "error", "deliveries", "received_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Deposit)
+class DepositAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "amount",
+        "currency",
+        "method",
+        "status",
+        "refunded_cents",
+        "payment_id",
+    )
+    list_filter = ("status", "method")
+    search_fields = ("user__username", "user__email", "payment_id", "charge_id", "=reference")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Deposit._meta.fields]
+    inlines = [DisputeInline, StripeEventInline]
+    actions = ["refund_through_stripe"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Refund in full through Stripe (the webhook then debits)"))
+    def refund_through_stripe(self, request, queryset):
+        for deposit in queryset:
+            try:
+                refund_id = services.deposit_refund_request(deposit=deposit)
+            except (PaymentError, stripe_gateway.GatewayError) as error:
+                self.message_user(
+                    request, f"{deposit.payment_id or deposit.pk}: {error}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(payment)s: refund %(refund)s requested.")
+                    % {"payment": deposit.payment_id, "refund": refund_id},
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "event_id",
+        "type",
+        "outcome",
+        "deliveries",
+        "payment_id",
+        "error",
+    )
+    list_filter = ("outcome", "type")
+    search_fields = ("event_id", "payment_id", "deposit__user__username")
+    date_hierarchy = "received_at"
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ("dispute_id", "deposit", "amount", "status", "debited", "reversed")
+    list_filter = ("status", "debited", "reversed")
+    search_fields = ("dispute_id", "deposit__payment_id", "deposit__user__username")
+
+
+class BudgetAdminForm(forms.ModelForm):
+    class Meta:
+        model = Budget
+        fields = ("user", "monthly_cents", "use_earnings", "unused_to_charity")
+
+    def clean_monthly_cents(self) -> int:
+        cents = self.cleaned_data["monthly_cents"]
+        try:
+            services.budget_validate(cents)
+        except PaymentError as error:
+            raise ValidationError(error.message, code=error.code) from error
+        return cents
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    form = BudgetAdminForm
+    list_display = ("user", "monthly_cents", "use_earnings", "unused_to_charity", "updated_at")
+    list_filter = ("use_earnings", "unused_to_charity")
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        """Go through the service (the form already checked the limits)."""
+        services.budget_set(
+            user=obj.user,
+            monthly_cents=obj.monthly_cents,
+            use_earnings=obj.use_earnings,
+            unused_to_charity=obj.unused_to_charity,
+        )
+
+
+@admin.register(AutoTopUp)
+class AutoTopUpAdmin(admin.ModelAdmin):
+    list_display = ("user", "amount", "active", "card_label", "last_month", "last_error")
+    list_filter = ("active",)
+    search_fields = ("user__username", "user__email")
+    readonly_fields = ("user", "payment_method_id", "card_label", "last_month", "last_error")
+    fields = ("user", "amount", "active", *readonly_fields[1:])
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
