@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 UV := bin/uv
 PY := .venv/bin/python
+APPS := flattr accounts payments twitter_claims
 export UV_PYTHON_DOWNLOADS := never
 export DJANGO_SETTINGS_MODULE := flattr.settings
 
@@ -39,10 +40,13 @@ format: venv  ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-messages: venv  ## refresh the German catalogues
-	for app in flattr accounts payments twitter_claims; do (cd $$app && ../$(PY) ../manage.py makemessages -l de --no-obsolete -v0); done
-	$(PY) manage.py makemessages -l de --no-obsolete -v0 --ignore=.venv --ignore='flattr/*' --ignore='accounts/*' --ignore='payments/*' --ignore='twitter_claims/*'
-	$(PY) manage.py makemessages -d djangojs -l de --no-obsolete -v0 --ignore=.venv --ignore=staticfiles
+# Each app has its own catalogue (<app>/locale); templates/ and static/ share the project's
+# (locale/, LOCALE_PATHS[0], where makemessages writes when run in a folder without locale/).
+messages: export FLATTR_ENV = development
+messages: venv  ## refresh the German catalogues, then compile them
+	for app in $(APPS); do mkdir -p $$app/locale && (cd $$app && ../$(PY) ../manage.py makemessages -l de --no-obsolete -v0); done
+	cd templates && ../$(PY) ../manage.py makemessages -l de --no-obsolete -v0
+	cd static && ../$(PY) ../manage.py makemessages -d djangojs -l de --no-obsolete -v0
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
 clean:  ## remove .venv, the embedded database and collected static files
