@@ -15,3 +15,11 @@ def ping(*, key: str, value: str) -> str:
     """
     cache.set(key, value, timeout=PING_TTL_SECONDS)
     return value
+
+
+@shared_task(name="flattr.tasks.subscriptions_renew")
+def subscriptions_renew() -> int:
+    """Create this month's flattrs for running subscriptions (beat: the 1st, 00:05 UTC)."""
+    from flattr.services import subscriptions_renew as renew
+
+    return renew()

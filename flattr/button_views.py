@@ -1,0 +1,404 @@
+"""The embeddable button: the loader script, the iframe, the badge, counts and the confirmation.
+
+The iframe (`/button/view/`) is the only page of the site that may be framed. It never moves
+money and never reads the session: it is the same for everybody, so it is cached by browsers and
+shared caches (Cache-Control, ETag) and costs no query when Redis has the count. A click opens a
+small top-level window on our origin (`/flattr/confirm/`), where the donor confirms with a
+CSRF-protected POST; that window then tells the iframe the new count with postMessage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import quote_etag
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET, require_http_methods
+
+from flattr.auto_submit import AutoSubmit, auto_submit_parse
+from flattr.errors import FlattrError
+from flattr.models import Flattr, Thing
+from flattr.selectors import (
+    ButtonData,
+    button_data,
+    flattr_of_donor_this_month,
+    thing_badge_data,
+    thing_flattr_count,
+)
+from flattr.services import flattr_add, flattr_via_auto_submit
+from flattr.urls_normalize import url_normalize
+
+BUTTON_TYPES = {"large": (55, 62), "compact": (110, 20)}
+LOADER_CACHE_SECONDS = 24 * 3600
+LOADER_PATH = settings.BASE_DIR / "static" / "js" / "load.js"
+TWITTER_HOOK_SCRIPT = "js/twitter_button.js"
+_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+UID_MAX = 150
+# The iframe may be framed by any site; everything else in the policy stays as strict as the
+# rest of the site (scripts and styles only from our origin, no inline code).
+BUTTON_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"]}
+# The confirmation window must keep its `window.opener` (the button iframe on a third-party
+# page) to tell it the new count, so it opts out of the site-wide COOP, which would sever it.
+CONFIRM_COOP = "unsafe-none"
+
+
+def _cacheable(response: HttpResponse, etag: str, seconds: int) -> HttpResponse:
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=seconds)
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+def _etag(*parts) -> str:
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+    return quote_etag(digest)
+
+
+def _twitter_handle(params) -> str:
+    match = _HANDLE.match(params.get("twitter", "") or "")
+    return match.group(1) if match else ""
+
+
+# ---- The loader script -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _loader_source_cached() -> tuple[bytes, str]:
+    body = LOADER_PATH.read_bytes()
+    return body, _etag(hashlib.sha256(body).hexdigest())
+
+
+def _loader_source() -> tuple[bytes, str]:
+    if settings.DEBUG:
+        _loader_source_cached.cache_clear()
+    return _loader_source_cached()
+
+
+@require_GET
+def loader_js(request: HttpRequest) -> HttpResponse:
+    """Serve /js/load.js (and Flattr's /js/0.6/load.js): one script for any number of buttons."""
+    body, etag = _loader_source()
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response = _cacheable(response, etag, LOADER_CACHE_SECONDS)
+    patch_cache_control(response, stale_while_revalidate=LOADER_CACHE_SECONDS)
+    return response
+
+
+# ---- The iframe, badge and count ---------------------------------------------------------
+
+
+def _button_target(request: HttpRequest) -> tuple[str, str, ButtonData] | HttpResponse:
+    """Return (uid, normalized url, data) for uid+url parameters, or an error response."""
+    uid = (request.GET.get("uid") or request.GET.get("user_id") or "").strip()
+    if not uid or len(uid) > UID_MAX:
+        return HttpResponse("Missing or invalid uid.", status=400, content_type="text/plain")
+    try:
+        url = url_normalize(request.GET.get("url", ""))
+    except ValueError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    data = button_data(uid=uid, url=url)
+    if not data.user_found:
+        return HttpResponse("No such user.", status=404, content_type="text/plain")
+    return uid, url, data
+
+
+def _confirm_query(request: HttpRequest, uid: str, url: str, data: ButtonData) -> str:
+    """Return the confirmation window's query: the thing's id, or the auto-submit fields."""
+    params: dict[str, str] = {}
+    if data.thing_id is not None:
+        params["thing"] = str(data.thing_id)
+    else:
+        params["user_id"] = uid
+        params["url"] = url
+        for name in ("title", "description", "language", "tags", "category", "hidden"):
+            value = request.GET.get(name, "")
+            if value:
+                params[name] = value[:1000]
+    handle = _twitter_handle(request.GET)
+    if handle:
+        params["twitter"] = handle
+    return urlencode(params)
+
+
+@lru_cache(maxsize=1)
+def _twitter_hook_url() -> str:
+    """Return the URL of the Twitter app's button hook script, or "" if it does not exist."""
+    try:
+        if staticfiles_storage.exists(TWITTER_HOOK_SCRIPT):
+            return staticfiles_storage.url(TWITTER_HOOK_SCRIPT)
+    except ValueError:  # a missing manifest entry: no hook
+        return ""
+    return ""
+
+
+@xframe_options_exempt
+@csp_override(BUTTON_CSP)
+@require_GET
+def button_view(request: HttpRequest) -> HttpResponse:
+    """The iframe button: `/button/view/?uid=U&url=URL&title=T&button=compact` (Flattr's path).
+
+    Large (55x62, count above) or compact (110x20, count beside). No session, no query when the
+    count is cached; Cache-Control and an ETag make repeat views free.
+    """
+    target = _button_target(request)
+    if isinstance(target, HttpResponse):
+        return target
+    uid, url, data = target
+    button = "compact" if request.GET.get("button") == "compact" else "large"
+    handle = _twitter_handle(request.GET)
+    confirm_query = _confirm_query(request, uid, url, data)
+    language = getattr(request, "LANGUAGE_CODE", "")
+    etag = _etag("button", data.as_cache(), button, confirm_query, language, handle)
+    if _not_modified(request, etag):
+        return _cacheable(HttpResponseNotModified(), etag, settings.BUTTON_CACHE_SECONDS)
+    title = data.title or request.GET.get("title", "")[:100]
+    count_query = urlencode({"uid": uid, "url": url})
+    context = {
+        "button": button,
+        "uid": uid,
+        "url": url,
+        "count": data.count,
+        "title": title,
+        "thing_id": data.thing_id,
+        "flattrable": data.flattrable,
+        "confirm_url": reverse("flattr_confirm") + "?" + confirm_query,
+        "count_url": reverse("button_count") + "?" + count_query,
+        "twitter": handle,
+        "twitter_hook": _twitter_hook_url() if handle else "",
+    }
+    body = _button_template().render(context, request)
+    return _cacheable(HttpResponse(body), etag, settings.BUTTON_CACHE_SECONDS)
+
+
+@lru_cache(maxsize=1)
+def _button_template():
+    """Return the compiled iframe template (loaded once per process)."""
+    return get_template("flattr/button.html")
+
+
+BADGE_LABEL = "flattr"
+BADGE_CHAR_WIDTH = 7  # px per character at 11px Verdana, close enough for digits
+BADGE_PADDING = 10
+
+
+def _badge_svg(count: int | None) -> str:
+    """Return a shields-style SVG badge: green "flattr", orange count."""
+    value = "–" if count is None else f"{count:,}".replace(",", "\u202f")
+    left = len(BADGE_LABEL) * 6 + 2 * BADGE_PADDING
+    right = max(len(value) * BADGE_CHAR_WIDTH + 2 * BADGE_PADDING, 24)
+    width = left + right
+    label = f"{BADGE_LABEL}: {value}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
+        f'aria-label="{label}"><title>{label}</title>'
+        f'<clipPath id="r"><rect width="{width}" height="20" rx="3" fill="#fff"/></clipPath>'
+        f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="#3d7a1f"/>'
+        f'<rect x="{left}" width="{right}" height="20" fill="#b34f00"/></g>'
+        f'<g fill="#fff" text-anchor="middle" '
+        f'font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="{left / 2}" y="14">{BADGE_LABEL}</text>'
+        f'<text x="{left + right / 2}" y="14">{value}</text></g></svg>'
+    )
+
+
+def _badge_response(request: HttpRequest, count: int | None) -> HttpResponse:
+    etag = _etag("badge", count)
+    if _not_modified(request, etag):
+        return _cacheable(HttpResponseNotModified(), etag, settings.BUTTON_CACHE_SECONDS)
+    response = HttpResponse(_badge_svg(count), content_type="image/svg+xml; charset=utf-8")
+    return _cacheable(response, etag, settings.BUTTON_CACHE_SECONDS)
+
+
+@require_GET
+def badge_by_url(request: HttpRequest) -> HttpResponse:
+    """`/button/badge.svg?uid=U&url=URL`: the count as an image, for READMEs and feeds."""
+    target = _button_target(request)
+    if isinstance(target, HttpResponse):
+        return target
+    return _badge_response(request, target[2].count)
+
+
+@require_GET
+def badge_by_id(request: HttpRequest, thing_id: int) -> HttpResponse:
+    """`/thing/<id>/badge.svg`."""
+    found, count = thing_badge_data(thing_id)
+    if not found:
+        raise Http404("No such thing.")
+    return _badge_response(request, count)
+
+
+def _count_response(request: HttpRequest, thing_id: int | None, count: int) -> HttpResponse:
+    etag = _etag("count", thing_id, count)
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse({"thing": thing_id, "count": count})
+    response["Access-Control-Allow-Origin"] = "*"
+    return _cacheable(response, etag, settings.BUTTON_CACHE_SECONDS)
+
+
+@require_GET
+def count_by_url(request: HttpRequest) -> HttpResponse:
+    """`/button/count.json?uid=U&url=URL` → {"thing": id or null, "count": n}."""
+    target = _button_target(request)
+    if isinstance(target, HttpResponse):
+        return target
+    data = target[2]
+    return _count_response(request, data.thing_id, data.count)
+
+
+@require_GET
+def count_by_id(request: HttpRequest, thing_id: int) -> HttpResponse:
+    """`/thing/<id>/count.json` → {"thing": id, "count": n}."""
+    found, count = thing_badge_data(thing_id)
+    if not found:
+        raise Http404("No such thing.")
+    return _count_response(request, thing_id, count)
+
+
+# ---- The confirmation window -------------------------------------------------------------
+
+
+def _confirm_target(request: HttpRequest, params) -> tuple[Thing | None, AutoSubmit | None]:
+    """Return (thing, None) for ?thing=<id>, or (existing thing or None, auto-submit)."""
+    thing_id = params.get("thing", "")
+    if thing_id:
+        if not thing_id.isdigit() or len(thing_id) > 18:
+            raise Http404("No such thing.")
+        thing = Thing.objects.select_related("owner").filter(pk=int(thing_id)).first()
+        if thing is None or thing.banned:
+            raise Http404("No such thing.")
+        return thing, None
+    auto = auto_submit_parse(params)
+    return auto.thing, auto
+
+
+def _confirm_params(request: HttpRequest):
+    return request.POST if request.method == "POST" else request.GET
+
+
+def _opener_safe(response: HttpResponse) -> HttpResponse:
+    response["Cross-Origin-Opener-Policy"] = CONFIRM_COOP
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def flattr_confirm(request: HttpRequest) -> HttpResponse:
+    """The small window a button click opens: say what is flattred, confirm with one POST.
+
+    Logged-out visitors log in right here (allauth's login, `next` pointing back). After the
+    POST the window posts the new count to the iframe that opened it, then closes.
+    """
+    params = _confirm_params(request)
+    try:
+        thing, auto = _confirm_target(request, params)
+    except FlattrError as error:
+        status = 404 if error.code == "not_found" else 400
+        response = render(request, "flattr/confirm_invalid.html", {"error": error}, status=status)
+        return _opener_safe(response)
+    handle = _twitter_handle(params)
+    error: FlattrError | None = None
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return _opener_safe(redirect(_confirm_login_url(thing, auto, handle)))
+        try:
+            if thing is not None:
+                flattr = flattr_add(donor=request.user, thing=thing, source=Flattr.Source.BUTTON)
+            else:
+                flattr = flattr_via_auto_submit(
+                    donor=request.user,
+                    owner=auto.owner,
+                    source=Flattr.Source.BUTTON,
+                    **auto.thing_kwargs(),
+                )
+        except FlattrError as refused:
+            error = refused
+        else:
+            query = {"thing": flattr.thing_id, "done": "1"}
+            if handle:
+                query["twitter"] = handle
+            return _opener_safe(redirect(reverse("flattr_confirm") + "?" + urlencode(query)))
+    context = _confirm_context(request, thing, auto, handle, error)
+    return _opener_safe(render(request, "flattr/confirm.html", context))
+
+
+def _confirm_url(thing: Thing | None, auto: AutoSubmit | None, handle: str) -> str:
+    """Return this confirmation's own URL (by thing id, or by the auto-submit fields)."""
+    query = urlencode({"thing": thing.pk}) if thing is not None else auto.query()
+    if handle:
+        query += "&" + urlencode({"twitter": handle})
+    return reverse("flattr_confirm") + "?" + query
+
+
+def _confirm_login_url(thing: Thing | None, auto: AutoSubmit | None, handle: str) -> str:
+    next_url = _confirm_url(thing, auto, handle)
+    return reverse("flattr_confirm_login") + "?" + urlencode({"next": next_url})
+
+
+def _confirm_context(request, thing, auto, handle, error) -> dict:
+    flattr = None
+    if thing is not None and request.user.is_authenticated:
+        flattr = flattr_of_donor_this_month(donor=request.user, thing=thing)
+    return {
+        "thing": thing,
+        "auto": auto,
+        "title": thing.title if thing else auto.fields.title,
+        "description": thing.description if thing else auto.fields.description,
+        "owner": thing.owner if thing else auto.owner,
+        "url": thing.url if thing else auto.fields.url,
+        "count": thing_flattr_count(thing.pk) if thing else 0,
+        "flattr": flattr,
+        "done": flattr is not None and request.GET.get("done") == "1",
+        "error": error,
+        "hidden": bool(thing and (thing.hidden or thing.banned)),
+        "is_owner": bool(
+            request.user.is_authenticated
+            and (thing.owner_id if thing else auto.owner.pk) == request.user.pk
+        ),
+        "twitter": handle,
+        "confirm_url": _confirm_url(thing, auto, handle),
+        "login_url": _confirm_login_url(thing, auto, handle),
+    }
+
+
+def _confirm_login_view():
+    from allauth.account.views import LoginView
+
+    return LoginView.as_view(template_name="flattr/confirm_login.html")
+
+
+def flattr_confirm_login(request: HttpRequest) -> HttpResponse:
+    """allauth's login, in the confirmation window, keeping `window.opener` (see CONFIRM_COOP).
+
+    On success allauth redirects to `next`, the same confirmation.
+    """
+    response = _confirm_login_view()(request)
+    return _opener_safe(response)

@@ -1,0 +1,309 @@
+"""Reads of things and flattrs.
+
+Counts shown on buttons, badges and thing pages come from Redis (the default cache): a hit costs
+no query, a miss exactly one. Writers invalidate with `count_cache_invalidate` after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from flattr.models import Flattr, Subscription, Thing
+
+COUNT_KEY = "flattr:count:{thing_id}"
+BUTTON_KEY = "flattr:button:{digest}"
+THING_KEY = "flattr:thing:{thing_id}"
+# A count is exact after every flattr and removal (the writer deletes the key after commit);
+# the timeout only bounds how long a value computed in a race with a commit can linger.
+COUNT_CACHE_SECONDS = 3600
+# "No such user" is cached briefly, so a user who signs up sees their button soon after.
+MISSING_CACHE_SECONDS = 60
+EXPLORE_PAGE_SIZE = 20
+BIGINT_MAX = 2**63 - 1  # ids in URLs beyond this are simply not found
+SUPPORTERS_SHOWN = 30
+
+
+def month_start(date: dt.date | None = None) -> dt.date:
+    """Return the first day of the month `date` (default: today, UTC) falls in."""
+    date = date or timezone.now().date()
+    return date.replace(day=1)
+
+
+def month_next(month: dt.date) -> dt.date:
+    """Return the first day of the month after `month`."""
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def thing_flattr_count(thing_id: int) -> int:
+    """Return how many flattrs the thing has ever had; cached, one query on a miss."""
+    key = COUNT_KEY.format(thing_id=thing_id)
+    count = cache.get(key)
+    if count is None:
+        count = Flattr.objects.filter(thing_id=thing_id).count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
+def thing_badge_data(thing_id: int) -> tuple[bool, int]:
+    """Return (the thing exists and is not banned, its flattr count); cached, one query on a
+    miss. For badges and counts addressed by thing id."""
+    if not 0 < thing_id <= BIGINT_MAX:
+        return (False, 0)
+    key = THING_KEY.format(thing_id=thing_id)
+    cached = cache.get(key)
+    if cached is not None:
+        return tuple(cached)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT t.banned, (SELECT COUNT(*) FROM flattr_flattr f WHERE f.thing_id = t.id) "
+            "FROM flattr_thing t WHERE t.id = %s",
+            [thing_id],
+        )
+        row = cursor.fetchone()
+    data = (False, 0) if row is None else (bool(row[0]), int(row[1]))
+    cache.set(key, data, COUNT_CACHE_SECONDS if row else MISSING_CACHE_SECONDS)
+    return data
+
+
+def button_key(*, uid: str, url: str) -> str:
+    """Return the cache key of the button data for (owner username, normalized URL)."""
+    digest = hashlib.sha256(f"{uid.lower()}\n{url}".encode()).hexdigest()[:40]
+    return BUTTON_KEY.format(digest=digest)
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """What a button shows. `user_found` False: no such user; `thing_id` None: not yet created
+    (the button then creates the thing on its first flattr, like Flattr's auto-submit)."""
+
+    user_found: bool
+    thing_id: int | None = None
+    title: str = ""
+    count: int = 0
+    flattrable: bool = True
+
+    def as_cache(self) -> tuple:
+        return (self.user_found, self.thing_id, self.title, self.count, self.flattrable)
+
+
+_BUTTON_SQL = """
+    SELECT u.id, t.id, t.title, NOT (t.hidden OR t.banned),
+           (SELECT COUNT(*) FROM flattr_flattr f WHERE f.thing_id = t.id)
+    FROM accounts_user u
+    LEFT JOIN flattr_thing t ON t.owner_id = u.id AND t.url = %s
+    WHERE UPPER(u.username) = UPPER(%s) AND u.is_active
+    ORDER BY u.id LIMIT 1
+"""
+
+
+def button_data(*, uid: str, url: str) -> ButtonData:
+    """Return the button data for the thing `url` (normalized) owned by user `uid`.
+
+    Cached in Redis under (uid, url) with the count inside, so a button costs one cache read
+    and no query; a miss costs one query. Every write to the thing or its flattrs deletes the key.
+    """
+    key = button_key(uid=uid, url=url)
+    cached = cache.get(key)
+    if cached is not None:
+        return ButtonData(*cached)
+    with connection.cursor() as cursor:
+        cursor.execute(_BUTTON_SQL, [url, uid])
+        row = cursor.fetchone()
+    if row is None:
+        data = ButtonData(user_found=False)
+        cache.set(key, data.as_cache(), MISSING_CACHE_SECONDS)
+        return data
+    _user_id, thing_id, title, flattrable, count = row
+    if thing_id is None:
+        data = ButtonData(user_found=True)
+    else:
+        data = ButtonData(True, thing_id, title, count, flattrable)
+    cache.set(key, data.as_cache(), COUNT_CACHE_SECONDS)
+    return data
+
+
+def count_cache_invalidate(*, thing_ids: list[int], button_keys: list[str] = ()) -> None:
+    """Forget cached counts and button data (call after commit)."""
+    keys = [COUNT_KEY.format(thing_id=thing_id) for thing_id in thing_ids]
+    keys += [THING_KEY.format(thing_id=thing_id) for thing_id in thing_ids]
+    cache.delete_many([*keys, *button_keys])
+
+
+def thing_get_or_404(thing_id: int, *, viewer=None) -> Thing:
+    """Return the thing, or raise Http404. Hidden things are shown to their owner only;
+    banned things to nobody but staff."""
+    if not 0 < thing_id <= BIGINT_MAX:
+        raise Http404("No such thing.")
+    try:
+        thing = Thing.objects.select_related("owner").get(pk=thing_id)
+    except Thing.DoesNotExist:
+        raise Http404("No such thing.") from None
+    if not thing_visible_to(thing, viewer):
+        raise Http404("No such thing.")
+    return thing
+
+
+def thing_visible_to(thing: Thing, viewer) -> bool:
+    """Return whether `viewer` (a user or None/anonymous) may see the thing's page."""
+    is_staff = bool(viewer and getattr(viewer, "is_staff", False))
+    if thing.banned:
+        return is_staff
+    if thing.hidden:
+        is_owner = bool(viewer and viewer.is_authenticated and thing.owner_id == viewer.pk)
+        return is_owner or is_staff
+    return True
+
+
+def thing_for_owner_url(*, owner, url: str) -> Thing | None:
+    """Return the owner's thing with this (normalized) URL, if any."""
+    return Thing.objects.filter(owner=owner, url=url).first()
+
+
+def things_public() -> QuerySet[Thing]:
+    """Return every thing that may be listed: neither hidden nor banned."""
+    return Thing.objects.filter(hidden=False, banned=False)
+
+
+def things_search(
+    *, query: str = "", category: str = "", sort: str = "popular", page: int | str = 1
+) -> Page:
+    """Return one page of public things matching `query` (title, description, URL or a tag)."""
+    things = things_public().select_related("owner").annotate(flattr_count=Count("flattrs"))
+    query = query.strip()
+    if query:
+        things = things.filter(
+            Q(title__icontains=query)
+            | Q(description__icontains=query)
+            | Q(url__icontains=query)
+            | Q(tags__contains=[query.lower()])
+        )
+    if category in Thing.Category.values:
+        things = things.filter(category=category)
+    if sort == "recent":
+        things = things.order_by("-created_at", "-id")
+    else:
+        things = things.order_by("-flattr_count", "-created_at", "-id")
+    return Paginator(things, EXPLORE_PAGE_SIZE).get_page(page)
+
+
+def things_for_owner(owner) -> QuerySet[Thing]:
+    """Return the owner's things, newest first, with their total and this month's counts."""
+    return (
+        Thing.objects.filter(owner=owner)
+        .annotate(
+            flattr_count=Count("flattrs"),
+            month_count=Count("flattrs", filter=Q(flattrs__month=month_start())),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def thing_supporters(thing: Thing, *, limit: int = SUPPORTERS_SHOWN) -> tuple[list, int]:
+    """Return (supporters who allow being shown, most recent first; how many others gave).
+
+    "Others" counts distinct donors who chose not to be shown or did not fit in `limit`.
+    """
+    from accounts.models import User
+
+    shown = list(
+        User.objects.filter(flattrs__thing=thing, show_as_supporter=True, is_active=True)
+        .annotate(last_flattr=Max("flattrs__created_at"))
+        .order_by("-last_flattr", "id")[:limit]
+    )
+    total = Flattr.objects.filter(thing=thing).values("donor_id").distinct().count()
+    return shown, max(0, total - len(shown))
+
+
+def flattr_of_donor_this_month(*, donor, thing: Thing) -> Flattr | None:
+    """Return the donor's flattr of this thing for the current month, if any."""
+    if not donor.is_authenticated:
+        return None
+    return Flattr.objects.filter(donor=donor, thing=thing, month=month_start()).first()
+
+
+def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]:
+    """Return the donor's flattrs of a month in payday order (created_at, id)."""
+    return list(
+        Flattr.objects.filter(donor=donor, month=month or month_start())
+        .select_related("thing", "thing__owner")
+        .order_by("created_at", "id")
+    )
+
+
+def subscriptions_for_donor(donor) -> list[Subscription]:
+    """Return the donor's running subscriptions (not cancelled, not yet over)."""
+    return list(
+        Subscription.objects.filter(
+            donor=donor, cancelled_at__isnull=True, last_month__gte=month_start()
+        )
+        .select_related("thing")
+        .order_by("last_month", "id")
+    )
+
+
+def subscription_of_donor(*, donor, thing: Thing) -> Subscription | None:
+    """Return the donor's running subscription to this thing, if any."""
+    if not donor.is_authenticated:
+        return None
+    return Subscription.objects.filter(
+        donor=donor, thing=thing, cancelled_at__isnull=True, last_month__gte=month_start()
+    ).first()
+
+
+@dataclass(frozen=True)
+class DashboardFlattr:
+    flattr: Flattr
+    worth_cents: int
+
+
+@dataclass(frozen=True)
+class DonorMonth:
+    """A donor's month as payday would split it right now."""
+
+    month: dt.date
+    budget_cents: int
+    spendable_cents: int
+    taken_cents: int
+    fee_cents: int
+    flattrs: list[DashboardFlattr]
+    means_problem: str | None
+
+
+def donor_month(donor) -> DonorMonth:
+    """Return this month's flattrs with what each is worth if payday ran now.
+
+    Uses payments.split.split_budget over min(budget, spendable wallet), the same arithmetic
+    payday posts, so the preview and the statement agree to the cent.
+    """
+    from payments.selectors import budget_get, means_check, spendable_cents
+    from payments.split import split_budget
+
+    month = month_start()
+    flattrs = flattrs_for_donor_month(donor, month)
+    budget = budget_get(donor).monthly_cents
+    spendable = spendable_cents(donor)
+    split = split_budget(
+        budget_cents=budget, spendable_cents=spendable, n=len(flattrs), fee_bps=settings.FEE_BPS
+    )
+    rows = [
+        DashboardFlattr(flattr, worth) for flattr, worth in zip(flattrs, split.shares, strict=True)
+    ]
+    return DonorMonth(
+        month=month,
+        budget_cents=budget,
+        spendable_cents=spendable,
+        taken_cents=split.taken_cents,
+        fee_cents=split.fee_cents,
+        flattrs=rows,
+        means_problem=means_check(donor),
+    )
