@@ -139,7 +139,7 @@ def notices_due(*, now: dt.datetime | None = None) -> QuerySet[PlatformAccount]:
     )
     last_amount = (
         OwnerNotice.objects.filter(account_id=OuterRef("pk"), state__in=counted)
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
         .values("pool_cents")[:1]
     )
     return (

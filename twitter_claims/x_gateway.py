@@ -162,6 +162,16 @@ def _oauth_configured() -> None:
         raise XError("not_configured", "Twitter sign-in is not configured: " + ", ".join(missing))
 
 
+def _token_response_check(response: requests.Response) -> requests.Response:
+    """Tell an outage or rate limit at the token endpoint apart from a refused code (oauthlib
+    only reads the body, and a 503 page has no OAuth error in it)."""
+    if response.status_code == 429:
+        raise XError("rate_limited", "X is rate limiting us; try again later.")
+    if response.status_code >= 500:
+        raise XError("unavailable", f"X answered {response.status_code}.")
+    return response
+
+
 def oauth_start(*, redirect_uri: str) -> OAuthStart:
     """Begin an OAuth 2.0 authorization-code flow with PKCE (S256).
 
@@ -189,6 +199,7 @@ def oauth_finish(*, redirect_uri: str, code: str, code_verifier: str) -> XUser:
     """
     _oauth_configured()
     session = OAuth2Session(settings.X_CLIENT_ID, redirect_uri=redirect_uri)
+    session.register_compliance_hook("access_token_response", _token_response_check)
     try:
         token = session.fetch_token(
             settings.X_TOKEN_URL,
