@@ -301,10 +301,6 @@ def _confirm_target(request: HttpRequest, params) -> tuple[Thing | None, AutoSub
     return auto.thing, auto
 
 
-def _confirm_params(request: HttpRequest):
-    return request.POST if request.method == "POST" else request.GET
-
-
 def _opener_safe(response: HttpResponse) -> HttpResponse:
     response["Cross-Origin-Opener-Policy"] = CONFIRM_COOP
     return response
@@ -317,7 +313,7 @@ def flattr_confirm(request: HttpRequest) -> HttpResponse:
     Logged-out visitors log in right here (allauth's login, `next` pointing back). After the
     POST the window posts the new count to the iframe that opened it, then closes.
     """
-    params = _confirm_params(request)
+    params = request.GET  # the form posts back to this same URL, query string included
     try:
         thing, auto = _confirm_target(request, params)
     except FlattrError as error:
