@@ -26,11 +26,19 @@ bench: venv  ## benchmarks: button view vs a trivial view, payday at scale
 	$(PY) manage.py bench_button
 	$(PY) manage.py bench_payday --donors $${DONORS:-100000} --flattrs-per-donor $${FLATTRS:-10}
 
-worker: venv  ## a Celery worker (needs REDIS_URL)
+# Development helpers run in development mode unless told otherwise (production refuses to
+# start without its secrets); `make test` leaves the mode to pytest ("test").
+run worker beat bench: export FLATTR_ENV ?= development
+
+worker: venv need-redis  ## a Celery worker (needs REDIS_URL)
 	$(PY) -m celery -A flattr worker -l info
 
-beat: venv  ## Celery beat with the schedule from settings (needs REDIS_URL)
-	$(PY) -m celery -A flattr beat -l info
+beat: venv need-redis  ## Celery beat with the schedule from settings (needs REDIS_URL)
+	$(PY) -m celery -A flattr beat -l info --schedule .data/celerybeat-schedule
+
+need-redis:
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL first, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make $(MAKECMDGOALS). Without it tasks run eagerly inside the web process and need no worker."; exit 1; }
+	@mkdir -p .data
 
 lint: venv  ## ruff check and format check
 	$(PY) -m ruff check .
@@ -52,4 +60,4 @@ messages: venv  ## refresh the German catalogues, then compile them
 clean:  ## remove .venv, the embedded database and collected static files
 	rm -rf .venv .data staticfiles
 
-.PHONY: help venv run test bench worker beat lint format messages clean
+.PHONY: help venv run test bench worker beat need-redis lint format messages clean

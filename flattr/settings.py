@@ -23,8 +23,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # A dotenv file fills in what the real environment does not set (the environment always wins).
+# Never under pytest: a developer's .env may hold the production stack's addresses.
 ENV_FILE = Path(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
-if ENV_FILE.is_file():
+if ENV_FILE.is_file() and "pytest" not in sys.modules:
     env.read_env(ENV_FILE)
 
 FLATTR_ENV = env.str("FLATTR_ENV", default="test" if "pytest" in sys.modules else "production")
@@ -49,6 +50,8 @@ REQUIRED_IN_PRODUCTION = (
     "DEFAULT_FROM_EMAIL",
     "EMAIL_URL",
 )
+# .env.example's placeholders contain this marker; copying the file is not configuring it.
+PLACEHOLDER_MARKER = "change-me"
 if PRODUCTION:
     missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
     if missing:
@@ -56,6 +59,17 @@ if PRODUCTION:
             "Production start-up refused: set "
             + ", ".join(missing)
             + " in the environment (see .env.example), or set FLATTR_ENV=development."
+        )
+    placeholders = [
+        name
+        for name in REQUIRED_IN_PRODUCTION
+        if PLACEHOLDER_MARKER in env.str(name).replace("_", "-").lower()
+    ]
+    if placeholders:
+        raise ImproperlyConfigured(
+            "Production start-up refused: "
+            + ", ".join(placeholders)
+            + " still hold the placeholder from .env.example; set real values."
         )
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-" + "x" * 50)

@@ -90,6 +90,24 @@ def test_a_missing_production_secret_stops_start_up_naming_it():
     assert "SECRET_KEY" not in message
 
 
+def test_the_placeholders_of_env_example_are_refused_in_production():
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    copied = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    env = copied | {
+        "FLATTR_ENV": "production",
+        "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"],
+        "REDIS_URL": PRODUCTION_ENV["REDIS_URL"],
+    }
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "SECRET_KEY, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET still hold the placeholder" in (
+        message
+    )
+
+
 def test_production_is_the_default_mode_so_nothing_starts_unconfigured():
     result = run_manage("check", env={})
 
