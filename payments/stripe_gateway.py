@@ -166,7 +166,7 @@ def _payment_result(intent) -> PaymentResult:
     failure = ""
     last_error = getattr(intent, "last_payment_error", None)
     if last_error:
-        failure = last_error.get("message", "") or last_error.get("code", "")
+        failure = getattr(last_error, "message", "") or getattr(last_error, "code", "") or ""
     return PaymentResult(
         payment_id=intent.id,
         status=intent.status,
@@ -226,8 +226,10 @@ def payment_method_attach(*, payment_method_id: str, customer_id: str) -> SavedC
 
 
 def _saved_card(method) -> SavedCard:
-    card = getattr(method, "card", None) or {}
-    label = f"{card.get('brand', 'card')} •••• {card.get('last4', '????')}"
+    card = getattr(method, "card", None)
+    brand = getattr(card, "brand", None) or "card"
+    last4 = getattr(card, "last4", None) or "????"
+    label = f"{brand} •••• {last4}"
     return SavedCard(payment_method_id=method.id, label=label)
 
 
