@@ -20,4 +20,5 @@ urlpatterns = [
     path("-/settings/", views.connected, name="connected"),
     re_path(r"^@(?P<handle>[A-Za-z0-9_]{1,15})/$", views.account_at, name="account_at"),
     re_path(r"^(?P<handle>[A-Za-z0-9_]{1,15})/$", views.account_page, name="account"),
+    re_path(r"^(?P<handle>[A-Za-z0-9_]{1,15})/count\.json$", views.account_count, name="count"),
 ]

@@ -16,9 +16,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flattr.errors import FlattrError
+from flattr.selectors import thing_flattr_count
 from twitter_claims import selectors, services
 from twitter_claims.errors import TwitterError
 from twitter_claims.forms import AccountStepForm, HandleForm, OptOutForm, username_suggest
@@ -121,6 +123,18 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
             "bind_hours": settings.TWITTER_HANDLE_BIND_HOURS,
         },
     )
+
+
+@require_GET
+def account_count(request: HttpRequest, handle: str) -> JsonResponse:
+    """`/twitter/<handle>/count.json` → {"handle", "count"}: for the button hook. Never asks X;
+    cacheable like the other button counts."""
+    account = selectors.account_for_handle(handle)
+    count = thing_flattr_count(account.thing_id) if account else 0
+    response = JsonResponse({"handle": account.handle if account else handle, "count": count})
+    response["Access-Control-Allow-Origin"] = "*"
+    patch_cache_control(response, public=True, max_age=settings.BUTTON_CACHE_SECONDS)
+    return response
 
 
 @require_POST
