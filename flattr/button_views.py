@@ -36,6 +36,7 @@ from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
 from flattr.models import Flattr, Thing
 from flattr.selectors import (
+    BUTTON_LOCAL_CACHE,
     ButtonData,
     button_data,
     flattr_of_donor_this_month,
@@ -165,9 +166,26 @@ def _twitter_hook_url() -> str:
 def button_view(request: HttpRequest) -> HttpResponse:
     """The iframe button: `/button/view/?uid=U&url=URL&title=T&button=compact` (Flattr's path).
 
-    Large (55x62, count above) or compact (110x20, count beside). No session, no query when the
-    count is cached; Cache-Control and an ETag make repeat views free.
+    Large (55x62, count above) or compact (110x20, count beside). It reads no session and is the
+    same for everybody: Cache-Control and an ETag make repeat views free, the rendered answer
+    is kept for a second in process memory (BUTTON_LOCAL_CACHE), and the data behind it in
+    Redis, so a button costs no query unless Redis has forgotten it.
     """
+    local_key = (request.META.get("QUERY_STRING", ""), getattr(request, "LANGUAGE_CODE", ""))
+    rendered = BUTTON_LOCAL_CACHE.get(local_key)
+    if rendered is None:
+        rendered = _button_render(request)
+        if isinstance(rendered, HttpResponse):
+            return rendered
+        BUTTON_LOCAL_CACHE.set(local_key, rendered)
+    etag, body = rendered
+    if _not_modified(request, etag):
+        return _cacheable(HttpResponseNotModified(), etag, settings.BUTTON_CACHE_SECONDS)
+    return _cacheable(HttpResponse(body), etag, settings.BUTTON_CACHE_SECONDS)
+
+
+def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
+    """Return (ETag, HTML) of the button the request asks for, or an error response."""
     target = _button_target(request)
     if isinstance(target, HttpResponse):
         return target
@@ -177,8 +195,6 @@ def button_view(request: HttpRequest) -> HttpResponse:
     confirm_query = _confirm_query(request, uid, url, data)
     language = getattr(request, "LANGUAGE_CODE", "")
     etag = _etag("button", data.as_cache(), button, confirm_query, language, handle)
-    if _not_modified(request, etag):
-        return _cacheable(HttpResponseNotModified(), etag, settings.BUTTON_CACHE_SECONDS)
     title = data.title or request.GET.get("title", "")[:100]
     count_query = urlencode({"uid": uid, "url": url})
     context = {
@@ -194,8 +210,7 @@ def button_view(request: HttpRequest) -> HttpResponse:
         "twitter": handle,
         "twitter_hook": _twitter_hook_url() if handle else "",
     }
-    body = _button_template().render(context, request)
-    return _cacheable(HttpResponse(body), etag, settings.BUTTON_CACHE_SECONDS)
+    return etag, _button_template().render(context, request)
 
 
 @lru_cache(maxsize=1)

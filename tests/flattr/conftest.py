@@ -20,3 +20,14 @@ def thing(publisher):
 @pytest.fixture
 def donor(db):
     return fund_user(make_user(username="anna", display_name="Anna Donor"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_button_cache():
+    """Start every test without rendered buttons in process memory (like the root conftest's
+    cache.clear() for Redis)."""
+    from flattr.selectors import BUTTON_LOCAL_CACHE
+
+    BUTTON_LOCAL_CACHE.clear()
+    yield
+    BUTTON_LOCAL_CACHE.clear()

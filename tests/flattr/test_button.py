@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from flattr import selectors
 from flattr.models import Thing
-from flattr.selectors import thing_flattr_count
+from flattr.selectors import BUTTON_LOCAL_CACHE, LocalCache, thing_flattr_count
 from flattr.services import flattr_add, flattr_remove, thing_update
 from tests.factories import fund_user, make_user
 
@@ -87,8 +88,24 @@ def test_a_cached_button_costs_no_query_and_a_miss_exactly_one(
     params = button_params(thing)
     with django_assert_num_queries(1):
         assert client.get(BUTTON, params).status_code == 200
+    BUTTON_LOCAL_CACHE.clear()  # the next answer comes from the shared cache (Redis) …
     with django_assert_num_queries(0):
         assert client.get(BUTTON, params).status_code == 200
+    with django_assert_num_queries(0):  # … and the one after from process memory
+        assert client.get(BUTTON, params).status_code == 200
+
+
+def test_the_in_process_button_cache_forgets_after_its_ttl(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+    local = LocalCache(ttl=1.0, max_entries=2)
+    local.set("a", 1)
+    assert local.get("a") == 1
+    local.set("b", 2)
+    local.set("c", 3)  # full: starts over rather than growing
+    assert local.get("a") is None and local.get("c") == 3
+    clock[0] += 1.01
+    assert local.get("c") is None
 
 
 @pytest.mark.parametrize(
@@ -221,6 +238,7 @@ def test_counts_live_in_the_real_redis_and_are_invalidated_on_flattr(
     assert isinstance(caches["default"], RedisCache)
     params = button_params(thing)
     client.get(BUTTON, params)
+    BUTTON_LOCAL_CACHE.clear()
     with django_assert_num_queries(0):
         client.get(BUTTON, params)
     donor = fund_user(make_user())

@@ -299,3 +299,9 @@ def test_login_page_round_trip_for_the_thing_page(client, thing):
     assert "Log in to flattr" in response.content.decode()
     client.post(reverse("account_login"), {"login": "lisa", "password": PASSWORD})
     assert client.get(thing.get_absolute_url()).context["user"] == donor
+
+
+def test_the_benchmark_yardstick_view_is_off_unless_enabled(client, settings):
+    assert client.get("/bench/trivial").status_code == 404
+    settings.BENCH_TRIVIAL_VIEW = True
+    assert client.get("/bench/trivial").content == b"ok"
