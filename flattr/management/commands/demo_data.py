@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
+from twitter_claims import demo as twitter_demo
 
 DEMO_PASSWORD = "flattr-demo"
 ADMIN_PASSWORD = "flattr-admin"
@@ -25,6 +26,7 @@ class Command(BaseCommand):
                 username, f"{username}@example.org", DEMO_PASSWORD, display_name=display
             )
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        twitter_demo.load(self.stdout)  # held pools for @carol and @dave (fake X users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: admin/{ADMIN_PASSWORD}, anna and pat / {DEMO_PASSWORD}."
