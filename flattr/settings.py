@@ -297,7 +297,7 @@ if env.str("EMAIL_URL", default=""):
 elif TESTING:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "accounts.mail_backends.ReadableConsoleBackend"}}
 
 # Security. Every page refuses to be framed except the button iframe, which overrides the CSP.
 X_FRAME_OPTIONS = "DENY"

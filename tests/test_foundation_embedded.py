@@ -1,0 +1,92 @@
+"""The embedded PostgreSQL of `make run` and `make test`: made on a fresh clone, stopped after."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEADLINE_SECONDS = 90
+
+HOLDER = """
+import sys
+from pathlib import Path
+import psycopg
+from flattr.embedded_db import embedded_database_settings
+db = embedded_database_settings(Path(sys.argv[1]))
+with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]) as c:
+    print("ready", c.execute("SELECT 1").fetchone()[0], flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def fresh_clone_dir():
+    """A folder standing in for a fresh clone: no `.data/` in it yet."""
+    path = Path(tempfile.mkdtemp(prefix="flattr-fresh-"))
+    yield path
+    for proc in servers_on(path):
+        proc.kill()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def servers_on(folder: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(attrs=["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and str(folder) in " ".join(proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def start_holder(data_dir: Path) -> subprocess.Popen:
+    """Start a process that uses the embedded server, and wait until it has queried it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data_dir)],
+        cwd=BASE_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = holder.stdout.readline()
+    assert line.strip() == "ready 1", line + holder.stderr.read()
+    return holder
+
+
+def wait_until_no_server(folder: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while servers_on(folder) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert servers_on(folder) == []
+
+
+def test_a_fresh_clone_gets_its_data_folder_and_a_working_server(fresh_clone_dir):
+    data_dir = fresh_clone_dir / ".data" / "pg"
+    assert not (fresh_clone_dir / ".data").exists()
+
+    holder = start_holder(data_dir)
+    holder.communicate("\n", timeout=DEADLINE_SECONDS)
+
+    assert (data_dir / "PG_VERSION").read_text().strip() == "18"
+    wait_until_no_server(fresh_clone_dir)
+
+
+def test_the_server_stops_after_a_sigterm_even_when_an_earlier_user_was_killed(fresh_clone_dir):
+    data_dir = fresh_clone_dir / ".data" / "pg"
+    killed = start_holder(data_dir)
+    killed.kill()  # SIGKILL: no atexit, its pid stays in the server's list of users
+    killed.wait()
+    assert servers_on(fresh_clone_dir), "the killed user could not stop the server"
+
+    holder = start_holder(data_dir)
+    os.kill(holder.pid, signal.SIGTERM)  # what stopping `make run` sends
+    holder.wait(timeout=DEADLINE_SECONDS)
+
+    wait_until_no_server(fresh_clone_dir)
