@@ -25,7 +25,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -152,12 +152,22 @@ def _confirm_query(request: HttpRequest, uid: str, url: str, data: ButtonData) -
 @lru_cache(maxsize=1)
 def _twitter_hook_url() -> str:
     """Return the URL of the Twitter app's button hook script, or "" if it does not exist."""
-    try:
-        if staticfiles_storage.exists(TWITTER_HOOK_SCRIPT):
-            return staticfiles_storage.url(TWITTER_HOOK_SCRIPT)
-    except ValueError:  # a missing manifest entry: no hook
+    from django.contrib.staticfiles import finders
+
+    if not finders.find(TWITTER_HOOK_SCRIPT):
         return ""
-    return ""
+    try:
+        return staticfiles_storage.url(TWITTER_HOOK_SCRIPT)
+    except ValueError:  # not collected into the manifest: no hook
+        return ""
+
+
+def _twitter_account_url(handle: str) -> str:
+    """Return the Twitter/X account's page on our site (twitter_claims), or its confirmation."""
+    try:
+        return reverse("twitter_claims:account", kwargs={"handle": handle}) + "?from=button"
+    except NoReverseMatch:
+        return reverse("flattr_confirm") + "?" + urlencode({"twitter": handle})
 
 
 @xframe_options_exempt
@@ -185,16 +195,24 @@ def button_view(request: HttpRequest) -> HttpResponse:
 
 
 def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
-    """Return (ETag, HTML) of the button the request asks for, or an error response."""
-    target = _button_target(request)
-    if isinstance(target, HttpResponse):
-        return target
-    uid, url, data = target
-    button = "compact" if request.GET.get("button") == "compact" else "large"
+    """Return (ETag, HTML) of the button the request asks for, or an error response.
+
+    A button for a Twitter/X account alone (`twitter=<handle>` without uid and url) is drawn
+    with the hook script of the twitter_claims app, which points it at the account.
+    """
     handle = _twitter_handle(request.GET)
-    confirm_query = _confirm_query(request, uid, url, data)
+    if handle and not request.GET.get("uid") and not request.GET.get("url"):
+        uid, url, data = "", "", ButtonData(user_found=True, title="@" + handle)
+        confirm_url = _twitter_account_url(handle)
+    else:
+        target = _button_target(request)
+        if isinstance(target, HttpResponse):
+            return target
+        uid, url, data = target
+        confirm_url = reverse("flattr_confirm") + "?" + _confirm_query(request, uid, url, data)
+    button = "compact" if request.GET.get("button") == "compact" else "large"
     language = getattr(request, "LANGUAGE_CODE", "")
-    etag = _etag("button", data.as_cache(), button, confirm_query, language, handle)
+    etag = _etag("button", data.as_cache(), button, confirm_url, language, handle)
     title = data.title or request.GET.get("title", "")[:100]
     count_query = urlencode({"uid": uid, "url": url})
     context = {
@@ -205,7 +223,7 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
         "title": title,
         "thing_id": data.thing_id,
         "flattrable": data.flattrable,
-        "confirm_url": reverse("flattr_confirm") + "?" + confirm_query,
+        "confirm_url": confirm_url,
         "count_url": reverse("button_count") + "?" + count_query,
         "twitter": handle,
         "twitter_hook": _twitter_hook_url() if handle else "",
@@ -395,6 +413,7 @@ def _confirm_context(request, thing, auto, handle, error) -> dict:
             and (thing.owner_id if thing else auto.owner.pk) == request.user.pk
         ),
         "twitter": handle,
+        "twitter_url": _twitter_account_url(handle) if handle else "",
         "confirm_url": _confirm_url(thing, auto, handle),
         "login_url": _confirm_login_url(thing, auto, handle),
     }

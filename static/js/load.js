@@ -65,7 +65,7 @@
       if (value !== null && value !== "") { params[key] = value; }
     });
     var text = (anchor.textContent || "").replace(/\s+/g, " ").trim();
-    if (!params.url) { params.url = anchor.href; }
+    if (!params.url && !(params.twitter && !params.uid)) { params.url = anchor.href; }
     if (!params.title) { params.title = anchor.getAttribute("title") || text || document.title; }
     if (!params.description && text && text !== params.title) { params.description = text; }
     return params;
@@ -111,7 +111,7 @@
   }
 
   function render(params, target, method) {
-    if (!params || !params.url || !params.uid) { return null; }
+    if (!params || !((params.url && params.uid) || params.twitter)) { return null; }
     return place(iframeFor(params), target, method);
   }
 

@@ -247,3 +247,25 @@ def test_counts_live_in_the_real_redis_and_are_invalidated_on_flattr(
     with django_assert_num_queries(1):
         html = client.get(BUTTON, params).content.decode()
     assert re.search(r'class="fb-count"[^>]*>1<', html)
+
+
+def test_a_twitter_handle_on_the_button_loads_the_twitter_apps_hook(client, thing):
+    html = client.get(BUTTON, button_params(thing, twitter="@carol")).content.decode()
+    assert 'data-twitter="carol"' in html
+    assert "js/twitter_button.js" in html
+    assert "twitter=carol" in html  # passed on to the confirmation
+
+
+def test_a_button_for_a_twitter_account_alone_points_at_the_account(client):
+    response = client.get(BUTTON, {"twitter": "carol", "button": "compact"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/twitter/carol/?from=button"' in html
+    assert "js/twitter_button.js" in html
+
+
+def test_an_invalid_twitter_handle_is_ignored(client, thing):
+    html = client.get(BUTTON, button_params(thing, twitter="<script>")).content.decode()
+    assert (
+        "data-twitter" not in html and "<script>" not in html.split("</title>")[1].split('src="')[0]
+    )
