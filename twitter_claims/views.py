@@ -7,7 +7,8 @@ Views parse input and call one service; errors become a friendly page with a 4xx
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
@@ -42,6 +43,27 @@ ERROR_STATUS = {
     "linked_elsewhere": 409,
     "x_unavailable": 503,
 }
+
+
+def x_sign_in_form(view):
+    """Allow this page's "Sign in with Twitter" form to lead to X.
+
+    The form posts to our own start view, which redirects to X's authorize page; browsers apply
+    the page's CSP `form-action` to that redirect too, so X's origin (and only it) is added.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        parts = urlsplit(settings.X_AUTHORIZE_URL or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
+            origin = f"{parts.scheme}://{parts.netloc}"
+            policy["form-action"] = [*policy.get("form-action", []), origin]
+            response._csp_config = policy
+        return response
+
+    return wrapped
 
 
 def _error_page(request: HttpRequest, error: FlattrError) -> HttpResponse:
@@ -90,6 +112,7 @@ def account_at(request: HttpRequest, handle: str) -> HttpResponse:
 
 
 @require_GET
+@x_sign_in_form
 def account_page(request: HttpRequest, handle: str) -> HttpResponse:
     """The public page of a Twitter/X account: what is held, from how many donors, when the
     oldest share returns, and the buttons to flattr it and to claim it."""
@@ -168,6 +191,7 @@ def flattr_handle(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
+@x_sign_in_form
 def oauth_start(request: HttpRequest) -> HttpResponse:
     """Send the browser to X to sign in (POST, so no third party can start it for someone)."""
     purpose = request.POST.get("purpose", "")
@@ -311,6 +335,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@x_sign_in_form
 def connected(request: HttpRequest) -> HttpResponse:
     """Settings → Twitter/X: the connected account, or a button to connect one."""
     account = selectors.account_linked_to(request.user)
@@ -325,6 +350,7 @@ def connected(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@x_sign_in_form
 def opt_out(request: HttpRequest) -> HttpResponse:
     """The owner's opt-out page: choose, then prove it is you by signing in with Twitter."""
     return render(request, "twitter_claims/opt_out.html", {"form": OptOutForm()})

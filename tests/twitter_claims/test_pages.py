@@ -124,3 +124,13 @@ def test_every_twitter_page_refuses_to_be_framed(client, pools):
     for url in ["/twitter/", "/twitter/alice/", "/twitter/opt-out/"]:
         response = client.get(url)
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"], url
+
+
+def test_pages_with_a_sign_in_form_may_send_it_to_x_and_nowhere_else(client, pools, fake_x):
+    # The start view redirects the form's POST to X; browsers check that against form-action.
+    for url in ["/twitter/alice/", "/twitter/opt-out/"]:
+        policy = client.get(url)["Content-Security-Policy"]
+        form_action = next(p for p in policy.split(";") if "form-action" in p)
+        assert form_action.split() == ["form-action", "'self'", fake_x.base]
+    policy = client.get("/twitter/")["Content-Security-Policy"]
+    assert fake_x.base not in policy
