@@ -305,3 +305,20 @@ def test_the_benchmark_yardstick_view_is_off_unless_enabled(client, settings):
     assert client.get("/bench/trivial").status_code == 404
     settings.BENCH_TRIVIAL_VIEW = True
     assert client.get("/bench/trivial").content == b"ok"
+
+
+def test_admins_find_and_ban_things(client, thing, donor):
+    flattr_add(donor=donor, thing=thing)
+    admin_user = make_user(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    listing = client.get("/admin/flattr/thing/", {"q": "pat.example.org"})
+    assert listing.status_code == 200 and "Pat&#x27;s first post" in listing.content.decode()
+    assert client.get("/admin/flattr/flattr/").status_code == 200
+    assert client.get("/admin/flattr/subscription/").status_code == 200
+    response = client.post(
+        "/admin/flattr/thing/", {"action": "ban", "_selected_action": [thing.pk]}
+    )
+    assert response.status_code == 302
+    thing.refresh_from_db()
+    assert thing.banned
+    assert client.get(f"/thing/{thing.pk}/badge.svg").status_code == 404
