@@ -134,3 +134,21 @@ def test_pages_with_a_sign_in_form_may_send_it_to_x_and_nowhere_else(client, poo
         assert form_action.split() == ["form-action", "'self'", fake_x.base]
     policy = client.get("/twitter/")["Content-Security-Policy"]
     assert fake_x.base not in policy
+
+
+def test_the_dashboard_flattrs_a_twitter_account_and_settings_link_to_connect_one(client, fake_x):
+    from tests.twitter_claims.journeys import make_donor
+
+    donor = make_donor(budget=1000, funds=5000)
+    client.force_login(donor)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert f'action="{reverse("twitter_claims:flattr")}"' in dashboard
+    response = client.post(
+        reverse("twitter_claims:flattr"), {"handle": "@alice", "next": "/dashboard/"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/dashboard/"
+    assert "You flattred @alice" in response.content.decode()
+    assert PlatformAccount.objects.get(user_id="42").thing.flattrs.get().donor == donor
+
+    settings_page = client.get(reverse("account_settings")).content.decode()
+    assert f'href="{reverse("twitter_claims:connected")}"' in settings_page
