@@ -47,10 +47,11 @@ from flattr.services import (
     thing_update,
 )
 
+# The money pages, by the URL names the payments app may use (first that exists wins).
 PAYMENT_PAGES = {
-    "deposit": "/payments/deposit/",
-    "budget": "/payments/budget/",
-    "wallet": "/payments/wallet/",
+    "deposit": (("payments:deposit", "payments:deposit_new"), "/payments/add-funds/"),
+    "budget": (("payments:budget",), "/payments/budget/"),
+    "wallet": (("payments:wallet",), "/payments/wallet/"),
 }
 DASHBOARD_THINGS = 5
 
@@ -80,11 +81,14 @@ def bench_trivial(request: HttpRequest) -> HttpResponse:
 def _payment_links() -> dict[str, str]:
     """Return the money pages' URLs; the payments app names them payments:<name>."""
     links = {}
-    for name, fallback in PAYMENT_PAGES.items():
-        try:
-            links[name] = reverse(f"payments:{name}")
-        except NoReverseMatch:
-            links[name] = fallback
+    for page, (names, fallback) in PAYMENT_PAGES.items():
+        links[page] = fallback
+        for name in names:
+            try:
+                links[page] = reverse(name)
+                break
+            except NoReverseMatch:
+                continue
     return links
 
 

@@ -322,3 +322,10 @@ def test_admins_find_and_ban_things(client, thing, donor):
     thing.refresh_from_db()
     assert thing.banned
     assert client.get(f"/thing/{thing.pk}/badge.svg").status_code == 404
+
+
+def test_the_dashboard_links_to_the_money_pages_that_exist(client):
+    client.force_login(make_user())
+    links = client.get(reverse("dashboard")).context["payment_links"]
+    for url in links.values():
+        assert client.get(url).status_code == 200, url
