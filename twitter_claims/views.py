@@ -131,7 +131,7 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
         reverse("twitter_claims:account", kwargs={"handle": shown})
     )
     own = account is not None and account.claimed_by_id == getattr(request.user, "pk", None)
-    return render(
+    response = render(
         request,
         "twitter_claims/account.html",
         {
@@ -146,6 +146,11 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
             "bind_hours": settings.TWITTER_HANDLE_BIND_HOURS,
         },
     )
+    if request.GET.get("from") == "button":
+        # Opened by a button iframe on another site: keep `window.opener`, so the button sees
+        # when this window closes and refreshes its count (as the flattr confirmation does).
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 @require_GET

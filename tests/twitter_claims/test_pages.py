@@ -152,3 +152,9 @@ def test_the_dashboard_flattrs_a_twitter_account_and_settings_link_to_connect_on
 
     settings_page = client.get(reverse("account_settings")).content.decode()
     assert f'href="{reverse("twitter_claims:connected")}"' in settings_page
+
+
+def test_the_account_page_opened_by_a_button_keeps_its_opener(client, pools):
+    assert client.get("/twitter/alice/")["Cross-Origin-Opener-Policy"] != "unsafe-none"
+    from_button = client.get("/twitter/alice/?from=button")
+    assert from_button["Cross-Origin-Opener-Policy"] == "unsafe-none"
