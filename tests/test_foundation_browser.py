@@ -75,6 +75,28 @@ def test_the_first_tab_reaches_the_skip_link(live_server, tab):
     assert tab.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
 
 
+def test_on_a_phone_the_navigation_opens_from_the_menu_button(live_server, tab):
+    tab.goto(live_server.url + "/")
+    menu = tab.get_by_role("button", name="Menu")
+    log_in = tab.locator("#nav-links").get_by_role("link", name="Log in")
+
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert not log_in.is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert log_in.is_visible()
+
+
+def test_on_a_wide_screen_the_navigation_is_always_shown(live_server, chrome):
+    context = chrome.new_context(viewport={"width": 1200, "height": 800})
+    wide = context.new_page()
+    wide.goto(live_server.url + "/")
+
+    assert not wide.get_by_role("button", name="Menu").is_visible()
+    assert wide.locator("#nav-links").get_by_role("link", name="Log in").is_visible()
+    context.close()
+
+
 def test_the_footer_switch_turns_the_site_german(live_server, tab):
     tab.goto(live_server.url + "/")
 
@@ -84,7 +106,7 @@ def test_the_footer_switch_turns_the_site_german(live_server, tab):
     tab.wait_for_url(live_server.url + "/")
     assert tab.locator("html").get_attribute("lang") == "de"
     assert tab.locator("h1").inner_text() == "Unterstütze, was du liebst – mit einem Klick."
-    assert tab.get_by_role("link", name="Registrieren").first.is_visible()
+    assert tab.get_by_role("button", name="Menü").is_visible()
 
 
 def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
@@ -117,5 +139,6 @@ def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
     tab.get_by_label("Password:", exact=True).fill(PASSWORD)
     tab.get_by_role("button", name="Sign In").click()
     tab.wait_for_url(live_server.url + "/dashboard/")
+    tab.get_by_role("button", name="Menu").click()
     assert tab.get_by_role("button", name="Log out").is_visible()
     assert tab.problems == []
