@@ -150,6 +150,11 @@ def explore(request: HttpRequest) -> HttpResponse:
 @require_GET
 def thing_detail(request: HttpRequest, thing_id: int) -> HttpResponse:
     thing = thing_get_or_404(thing_id, viewer=request.user)
+    if thing.owner_id is None:
+        # A Twitter/X account's thing: its page is the account's (held money, claim button).
+        account = getattr(thing, "platform_account", None)
+        if account is not None:
+            return redirect("twitter_claims:account", handle=account.handle)
     supporters, others = thing_supporters(thing)
     context = {
         "thing": thing,

@@ -329,3 +329,13 @@ def test_the_dashboard_links_to_the_money_pages_that_exist(client):
     links = client.get(reverse("dashboard")).context["payment_links"]
     for url in links.values():
         assert client.get(url).status_code == 200, url
+
+
+def test_a_twitter_accounts_thing_page_is_the_accounts_page(client):
+    from twitter_claims.services import account_for_x_user
+    from twitter_claims.x_gateway import XUser
+
+    account = account_for_x_user(x_user=XUser(id="777", username="carol", name="Carol"))
+    response = client.get(reverse("thing_detail", kwargs={"thing_id": account.thing_id}))
+    assert response.status_code == 302
+    assert response["Location"] == "/twitter/carol/"
