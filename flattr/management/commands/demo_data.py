@@ -27,6 +27,9 @@ class Command(BaseCommand):
             )
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         twitter_demo.load(self.stdout)  # held pools for @carol and @dave (fake X users)
+        from flattr import demo as flattr_demo
+
+        flattr_demo.load(self.stdout)  # pat's things, flattrs and a subscription of anna's
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: admin/{ADMIN_PASSWORD}, anna and pat / {DEMO_PASSWORD}."
