@@ -339,3 +339,17 @@ def test_a_twitter_accounts_thing_page_is_the_accounts_page(client):
     response = client.get(reverse("thing_detail", kwargs={"thing_id": account.thing_id}))
     assert response.status_code == 302
     assert response["Location"] == "/twitter/carol/"
+
+
+def test_the_thing_page_and_refusals_speak_german(client, thing, donor):
+    client.force_login(donor)
+    client.post(reverse("thing_flattr", kwargs={"thing_id": thing.pk}))
+    response = client.post(
+        reverse("thing_flattr", kwargs={"thing_id": thing.pk}),
+        HTTP_ACCEPT_LANGUAGE="de",
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Flattr bisher" in html
+    assert "Du hast das im" in html and "schon geflattrt" in html
+    assert "Unterstützer" in html
