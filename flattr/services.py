@@ -21,7 +21,13 @@ from django.utils.translation import gettext as _
 from flattr.errors import FlattrError
 from flattr.languages import language_normalize
 from flattr.models import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN, Flattr, Subscription, Thing
-from flattr.selectors import button_key, count_cache_invalidate, month_next, month_start
+from flattr.selectors import (
+    BIGINT_MAX,
+    button_key,
+    count_cache_invalidate,
+    month_next,
+    month_start,
+)
 from flattr.urls_normalize import url_normalize
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -387,6 +393,8 @@ def flattr_remove(*, donor, flattr_id: int) -> None:
     month has ended it belongs to payday and stays. Raise FlattrError `not_found` (no such flattr
     of this donor) or `flattr_closed`.
     """
+    if not 0 < flattr_id <= BIGINT_MAX:
+        raise FlattrError("not_found", _("That flattr does not exist (any more)."))
     flattr = (
         Flattr.objects.select_for_update(of=("self",))
         .select_related("thing", "thing__owner")
@@ -451,6 +459,8 @@ def subscription_create(*, donor, thing: Thing, months: int) -> Subscription:
 @transaction.atomic
 def subscription_cancel(*, donor, subscription_id: int) -> Subscription:
     """Stop a subscription: no more automatic flattrs. This month's flattr stays (removable)."""
+    if not 0 < subscription_id <= BIGINT_MAX:
+        raise FlattrError("not_found", _("That subscription does not exist (any more)."))
     subscription = (
         Subscription.objects.select_for_update()
         .filter(pk=subscription_id, donor=donor, cancelled_at__isnull=True)

@@ -353,3 +353,26 @@ def test_the_thing_page_and_refusals_speak_german(client, thing, donor):
     assert "Flattr bisher" in html
     assert "Du hast das im" in html and "schon geflattrt" in html
     assert "Unterstützer" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/flattrs/99999999999999999999999/remove/",
+        "/subscriptions/99999999999999999999999/cancel/",
+        "/thing/99999999999999999999999/flattr/",
+        "/thing/99999999999999999999999/subscribe/",
+        "/thing/99999999999999999999999/hide/",
+    ],
+)
+def test_absurd_ids_are_not_found_not_a_crash(donor_client, path):
+    response = donor_client.post(path, {"months": "3", "hidden": "1"})
+    assert response.status_code in (302, 404)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/thing/99999999999999999999999/", "/thing/0/", "/thing/99999999999999999999999/count.json"],
+)
+def test_absurd_thing_ids_in_links_are_not_found(client, path):
+    assert client.get(path).status_code == 404
