@@ -207,3 +207,70 @@ def test_without_javascript_the_snippet_is_a_working_link(real_chromium, story):
     page.wait_for_url(f"{story['site']}/thing/{story['thing'].pk}/")
     expect(page.get_by_role("heading", name="Pat's first post")).to_be_visible()
     expect(page.get_by_role("link", name="Log in to flattr")).to_be_visible()
+
+
+MANY_BUTTONS_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Many buttons</title></head>
+<body>
+{anchors}
+<div id="later"></div>
+<script src="{site}/js/0.6/load.js?mode=manual&amp;uid=pat&amp;button=compact"></script>
+</body></html>
+"""
+
+
+def test_many_buttons_cost_one_script_and_the_javascript_api_works(real_chromium, story, blog):
+    from playwright.sync_api import expect
+
+    anchors = "\n".join(
+        f'<a class="FlattrButton" href="https://pat.example.org/post-{n}" '
+        f'title="Post number {n}">Post {n}</a>'
+        for n in range(1, 6)
+    )
+    url = blog(MANY_BUTTONS_PAGE.format(site=story["site"], anchors=anchors))
+    page = real_chromium.new_context().new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    loader_requests = []
+    page.on("request", lambda r: loader_requests.append(r.url) if "load.js" in r.url else None)
+    page.goto(url)
+
+    # mode=manual: nothing happens until the page asks.
+    expect(page.locator("a.FlattrButton")).to_have_count(5)
+    assert page.evaluate("FlattrLoader.setup()") == 5
+    expect(page.locator("iframe.FlattrButton-compact")).to_have_count(5)  # uid, button: script
+    first = page.frame_locator("iframe.FlattrButton-compact").first
+    expect(first.locator(".fb-count")).to_have_text("2")  # post-1 is the story's thing
+    page.evaluate(
+        "FlattrLoader.render({uid: 'pat', url: 'https://pat.example.org/post-9',"
+        " title: 'Rendered later', button: 'large'}, 'later', 'append')"
+    )
+    expect(page.locator("#later iframe.FlattrButton-large")).to_have_count(1)
+    assert len(loader_requests) == 1
+
+
+def test_the_embed_page_previews_the_buttons_and_copies_snippets(real_chromium, story):
+    from playwright.sync_api import expect
+
+    site = story["site"]
+    context = real_chromium.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(site + "/accounts/login/")
+    page.locator("#id_login").fill("pat")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"{site}/thing/{story['thing'].pk}/embed/")
+
+    large = page.frame_locator("iframe.button-frame").first
+    expect(large.locator(".fb-count")).to_have_text("2")
+    expect(page.locator("img[src$='badge.svg']")).to_be_visible()
+    copy = page.locator("[data-copy='snippet-compact']")
+    copy.click()
+    expect(copy).to_have_text("Copied!")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert 'data-flattr-button="compact"' in copied and "/js/load.js" in copied
+    assert errors == []
