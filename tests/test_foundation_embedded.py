@@ -3,10 +3,12 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -88,5 +90,49 @@ def test_the_server_stops_after_a_sigterm_even_when_an_earlier_user_was_killed(f
     holder = start_holder(data_dir)
     os.kill(holder.pid, signal.SIGTERM)  # what stopping `make run` sends
     holder.wait(timeout=DEADLINE_SECONDS)
+
+    wait_until_no_server(fresh_clone_dir)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_stopping_the_development_server_stops_the_embedded_database(fresh_clone_dir):
+    """What `make run` does: runserver with its reloader, stopped by SIGTERM to the group."""
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "FLATTR_ENV": "development",
+        "ENV_FILE": "/nonexistent/.env",
+        "EMBEDDED_PG_DIR": str(fresh_clone_dir / ".data" / "pg"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert r.status == 200  # the view queried the embedded database
+                    break
+            except OSError:
+                assert server.poll() is None, "runserver exited"
+                time.sleep(0.2)
+        else:
+            pytest.fail("runserver did not answer")
+        assert servers_on(fresh_clone_dir)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=DEADLINE_SECONDS)
 
     wait_until_no_server(fresh_clone_dir)
