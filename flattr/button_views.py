@@ -30,7 +30,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
@@ -100,7 +100,7 @@ def _loader_source() -> tuple[bytes, str]:
     return _loader_source_cached()
 
 
-@require_GET
+@require_safe
 def loader_js(request: HttpRequest) -> HttpResponse:
     """Serve /js/load.js (and Flattr's /js/0.6/load.js): one script for any number of buttons."""
     body, etag = _loader_source()
@@ -172,7 +172,7 @@ def _twitter_account_url(handle: str) -> str:
 
 @xframe_options_exempt
 @csp_override(BUTTON_CSP)
-@require_GET
+@require_safe
 def button_view(request: HttpRequest) -> HttpResponse:
     """The iframe button: `/button/view/?uid=U&url=URL&title=T&button=compact` (Flattr's path).
 
@@ -270,7 +270,7 @@ def _badge_response(request: HttpRequest, count: int | None) -> HttpResponse:
     return _cacheable(response, etag, settings.BUTTON_CACHE_SECONDS)
 
 
-@require_GET
+@require_safe
 def badge_by_url(request: HttpRequest) -> HttpResponse:
     """`/button/badge.svg?uid=U&url=URL`: the count as an image, for READMEs and feeds."""
     target = _button_target(request)
@@ -279,7 +279,7 @@ def badge_by_url(request: HttpRequest) -> HttpResponse:
     return _badge_response(request, target[2].count)
 
 
-@require_GET
+@require_safe
 def badge_by_id(request: HttpRequest, thing_id: int) -> HttpResponse:
     """`/thing/<id>/badge.svg`."""
     found, count = thing_badge_data(thing_id)
@@ -298,7 +298,7 @@ def _count_response(request: HttpRequest, thing_id: int | None, count: int) -> H
     return _cacheable(response, etag, settings.BUTTON_CACHE_SECONDS)
 
 
-@require_GET
+@require_safe
 def count_by_url(request: HttpRequest) -> HttpResponse:
     """`/button/count.json?uid=U&url=URL` → {"thing": id or null, "count": n}."""
     target = _button_target(request)
@@ -308,7 +308,7 @@ def count_by_url(request: HttpRequest) -> HttpResponse:
     return _count_response(request, data.thing_id, data.count)
 
 
-@require_GET
+@require_safe
 def count_by_id(request: HttpRequest, thing_id: int) -> HttpResponse:
     """`/thing/<id>/count.json` → {"thing": id, "count": n}."""
     found, count = thing_badge_data(thing_id)

@@ -269,3 +269,9 @@ def test_an_invalid_twitter_handle_is_ignored(client, thing):
     assert (
         "data-twitter" not in html and "<script>" not in html.split("</title>")[1].split('src="')[0]
     )
+
+
+def test_caches_may_ask_with_head(client, thing):
+    assert client.head(BUTTON, button_params(thing)).status_code == 200
+    assert client.head("/js/load.js").status_code == 200
+    assert client.post(BUTTON, button_params(thing)).status_code == 405
