@@ -24,4 +24,5 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined")
+    list_filter = (*DjangoUserAdmin.list_filter, "preferred_language", "email_notifications")
     search_fields = ("username", "email", "display_name")

@@ -23,6 +23,17 @@ def test_a_superuser_sees_the_user_changelist_and_can_search_it(client):
     assert "root" not in found.context["cl"].result_list.values_list("username", flat=True)
 
 
+def test_the_changelist_filters_by_preferred_language(client):
+    admin = make_user(username="root", is_staff=True, is_superuser=True)
+    make_user(username="hans", preferred_language="de")
+    client.force_login(admin)
+
+    page = client.get(reverse("admin:accounts_user_changelist"), {"preferred_language": "de"})
+
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list.values_list("username", flat=True)) == ["hans"]
+
+
 def test_the_user_change_page_shows_the_profile_fields(client):
     admin = make_user(username="root", is_staff=True, is_superuser=True)
     anna = make_user(username="anna")
