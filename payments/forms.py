@@ -75,6 +75,10 @@ class PresetOrCustomForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and self.data.get("custom_amount") and not self.data.get("choice"):
+            # A typed amount with no choice ticked (no JavaScript) means "another amount".
+            self.data = self.data.copy()
+            self.data["choice"] = CUSTOM
         choices = [(str(cents), format_cents(cents)) for cents in self.presets]
         if self.allow_zero:
             choices.insert(0, ("0", _("No budget (stop giving)")))

@@ -303,7 +303,6 @@ def budget_edit(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "presets": presets,
-        "fee_percent": settings.FEE_BPS / 100,
         "min_budget": settings.MIN_BUDGET_CENTS,
         "max_budget": settings.MAX_BUDGET_CENTS,
         **summary,

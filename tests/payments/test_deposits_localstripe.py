@@ -33,8 +33,12 @@ def _start_deposit(client, *, amount: int, card: str):
     return Deposit.objects.get(reference=reference), response["Location"]
 
 
-def _event_arrived(event_type: str, *, deliveries: int = 1):
-    return lambda: StripeEvent.objects.filter(type=event_type, deliveries__gte=deliveries).first()
+def _event_arrived(event_type: str, deposit: Deposit, *, deliveries: int = 1):
+    """Wait for this deposit's event (a late event of an earlier test may arrive too: localstripe
+    sends every event a second after it happens, to whatever webhook is registered then)."""
+    return lambda: StripeEvent.objects.filter(
+        type=event_type, deposit=deposit, deliveries__gte=deliveries
+    ).first()
 
 
 def test_a_deposit_is_credited_exactly_once_by_localstripes_real_signed_webhooks(
@@ -51,7 +55,7 @@ def test_a_deposit_is_credited_exactly_once_by_localstripes_real_signed_webhooks
     assert deposit.payment_id.startswith("pi_")
     assert deposit.status == Deposit.Status.PROCESSING  # paid, but nothing credited yet
     assert "Waiting for Stripe" in client.get(location).text
-    event = wait_for(_event_arrived("payment_intent.succeeded", deliveries=2), timeout=20)
+    event = wait_for(_event_arrived("payment_intent.succeeded", deposit, deliveries=2), timeout=20)
     assert event.outcome == StripeEvent.Outcome.APPLIED
     assert balances_for_user(user)["funds"] == 1500
     assert Transfer.objects.filter(kind=Transfer.Kind.DEPOSIT).count() == 1
@@ -74,7 +78,7 @@ def test_a_declined_card_fails_the_deposit_and_moves_no_money(
     assert deposit.status == Deposit.Status.FAILED
     assert "declined" in deposit.failure
     assert "The payment failed" in client.get(location).text
-    event = wait_for(_event_arrived("payment_intent.payment_failed"), timeout=20)
+    event = wait_for(_event_arrived("payment_intent.payment_failed", deposit), timeout=20)
     assert event.outcome == StripeEvent.Outcome.APPLIED
     assert Transfer.objects.count() == 0
 
@@ -97,7 +101,7 @@ def test_a_3d_secure_card_waits_for_the_bank_and_is_credited_once_confirmed(
         reverse("payments:deposit_authenticate", args=[deposit.reference]), {"answer": "approve"}
     )
 
-    wait_for(_event_arrived("payment_intent.succeeded"), timeout=20)
+    wait_for(_event_arrived("payment_intent.succeeded", deposit), timeout=20)
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.SUCCEEDED
     assert balances_for_user(user)["funds"] == 2500
@@ -147,9 +151,10 @@ def test_the_automatic_top_up_charges_a_saved_card_once_a_month_before_payday(
     assert auto_topups_charge.delay().get() == {"charged": 1, "failed": 0, "skipped": 0}
     assert auto_topups_charge.delay().get() == {"charged": 0, "failed": 0, "skipped": 1}
 
-    wait_for(_event_arrived("payment_intent.succeeded"), timeout=20)
-    assert balances_for_user(user)["funds"] == 2000
     deposit = Deposit.objects.get()
+    wait_for(_event_arrived("payment_intent.succeeded", deposit), timeout=20)
+    assert balances_for_user(user)["funds"] == 2000
+    deposit.refresh_from_db()
     assert (deposit.method, deposit.status) == (Deposit.Method.AUTO_TOPUP, "succeeded")
 
 
@@ -181,7 +186,7 @@ def test_an_admin_refund_asks_stripe_and_leaves_the_books_to_the_webhook(
     admin_client.force_login(donor)
     stripe_webhooks_to(live_server.url + WEBHOOK)
     deposit, _ = _start_deposit(admin_client, amount=1200, card="visa")
-    wait_for(_event_arrived("payment_intent.succeeded"), timeout=20)
+    wait_for(_event_arrived("payment_intent.succeeded", deposit), timeout=20)
     staff = make_user(is_staff=True, is_superuser=True)
     admin_client.force_login(staff)
 

@@ -26,6 +26,9 @@ class Command(BaseCommand):
                 username, f"{username}@example.org", DEMO_PASSWORD, display_name=display
             )
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        from payments import demo as payments_demo
+
+        payments_demo.load(self.stdout)
         twitter_demo.load(self.stdout)  # held pools for @carol and @dave (fake X users)
         from flattr import demo as flattr_demo
 
