@@ -174,14 +174,21 @@ def _free_port() -> int:
 
 
 def _database_url() -> str:
-    """Return a URL for the database this process uses (under pytest: the test database)."""
+    """Return a URL for the database this process uses (under pytest: the test database).
+
+    A Unix-socket host (the embedded server) goes in the query string, where django-environ
+    passes it on to psycopg as a connection option.
+    """
     db = connection.settings_dict
     user = quote(db.get("USER") or "", safe="")
     password = quote(db.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(db.get("HOST") or "", safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
+    name = quote(db["NAME"], safe="")
+    host, port = db.get("HOST") or "", str(db.get("PORT") or "")
+    if host.startswith("/"):
+        query = urlencode({"host": host, **({"port": port} if port else {})})
+        return f"postgres://{auth}/{name}?{query}"
+    return f"postgres://{auth}{quote(host, safe='')}{':' + port if port else ''}/{name}"
 
 
 def _expect_ok(url: str) -> None:
