@@ -378,3 +378,52 @@ def test_the_wallet_speaks_german(client, donor):
     page = client.get(reverse("payments:wallet"), HTTP_ACCEPT_LANGUAGE="de").text
     assert "15,00\u00a0€" in page
     assert "Einzahlung per Karte" in page
+
+
+def test_answering_3d_secure_needs_a_valid_answer_and_a_waiting_deposit(client, donor):
+    deposit = se.new_deposit(donor, 500)  # processing, not waiting for the bank
+    url = reverse("payments:deposit_authenticate", args=[deposit.reference])
+
+    assert client.post(url, {"answer": "maybe"}).status_code == 400
+    response = client.post(url, {"answer": "approve"}, follow=True)
+
+    assert "not waiting for a confirmation" in response.text
+    deposit.refresh_from_db()
+    assert deposit.status == Deposit.Status.PROCESSING
+    assert client.get(url).status_code == 405
+
+
+def test_production_saves_a_top_up_card_through_stripe_checkout(
+    client, donor, settings, monkeypatch
+):
+    settings.STRIPE_DEPOSIT_FLOW = "checkout"
+    monkeypatch.setattr(stripe_gateway, "customer_create", lambda **kw: "cus_mine")
+    monkeypatch.setattr(
+        stripe_gateway,
+        "checkout_setup_session_create",
+        lambda **kw: stripe_gateway.CheckoutSession("cs_setup_1", "https://checkout.stripe.test/s"),
+    )
+    saved = stripe_gateway.SavedCard("pm_saved_1", "visa •••• 4242")
+
+    response = client.post(
+        reverse("payments:auto_topup_card_checkout"), {"amount": "15", "active": "on"}
+    )
+    assert response["Location"] == "https://checkout.stripe.test/s"
+
+    monkeypatch.setattr(stripe_gateway, "checkout_setup_card", lambda **kw: ("cus_other", saved))
+    back = reverse("payments:auto_topup_card_saved") + "?session_id=cs_setup_1"
+    assert "another customer" in client.get(back, follow=True).text
+    assert not AutoTopUp.objects.exists()
+
+    monkeypatch.setattr(stripe_gateway, "checkout_setup_card", lambda **kw: ("cus_mine", saved))
+    client.get(back)
+    topup = AutoTopUp.objects.get(user=donor)
+    assert (topup.payment_method_id, topup.amount, topup.active) == ("pm_saved_1", 1500, True)
+
+
+@pytest.mark.parametrize("query", ["", "?session_id=nope", "?session_id=cs_1"])
+def test_a_bad_return_from_card_setup_is_refused(client, donor, query):
+    # "?session_id=cs_1" is refused too: no amount was chosen in this session.
+    response = client.get(reverse("payments:auto_topup_card_saved") + query)
+    assert response.status_code == 400
+    assert not AutoTopUp.objects.exists()
