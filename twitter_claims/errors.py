@@ -17,7 +17,7 @@ errors into words handles these too. Codes:
 
 from django.utils.translation import gettext as _
 
-from flattr.errors import FlattrError
+from flattr.errors import FlattrError, default_message
 
 
 def twitter_message(code: str) -> str:
@@ -48,7 +48,7 @@ def twitter_message(code: str) -> str:
             "Twitter/X is not answering right now. Nothing was changed; please try again later."
         ),
     }
-    return messages.get(code, code)
+    return messages.get(code) or default_message(code)
 
 
 class TwitterError(FlattrError):

@@ -195,3 +195,20 @@ def test_the_fake_x_refuses_a_redirect_uri_it_does_not_know(client, fake_x):
     )
     assert response.status_code == 400
     assert "Location" not in response.headers
+
+
+def test_an_opt_out_flow_that_lost_its_choice_is_refused_in_words(client, fake_x):
+    callback = local(fake_x.authorize(oauth_start(client, purpose="optout", choice="all")))
+    session = client.session
+    flow = dict(session[OAUTH_SESSION_KEY])
+    flow.pop("choice")
+    session[OAUTH_SESSION_KEY] = flow
+    session.save()
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert "Some of the details are not valid" in response.content.decode()
+    assert not PlatformAccount.objects.filter(flattrs_opted_out=True).exists()
+
+
+def test_the_callback_answers_only_get(client, fake_x):
+    assert client.post(CALLBACK, {"code": "x", "state": "y"}).status_code == 405
