@@ -542,7 +542,7 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
         }
         text = (
             gettext(
-                "@%(handle)s %(donors)d people on Flattr sent you %(amount)s. It is held for you: "
+                "@%(handle)s: %(donors)d people on Flattr sent you %(amount)s. It is held for you; "
                 "sign in with Twitter to claim it at %(claim_url)s (no more messages: "
                 "%(opt_out_url)s)"
             )
@@ -550,7 +550,7 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
         )
         if len(text) > 280:
             text = (
-                gettext("@%(handle)s %(amount)s from %(donors)d people on Flattr waits for you: ")
+                gettext("@%(handle)s: %(amount)s from %(donors)d people on Flattr waits for you: ")
                 % values
                 + claim_url
             )

@@ -73,7 +73,7 @@ def _error_page(request: HttpRequest, error: FlattrError) -> HttpResponse:
 
 def _tell_url(handle: str, page_url: str) -> str:
     """Return an X "intent" link that drafts a tweet telling @handle where their money waits."""
-    text = _("@%(handle)s people on Flattr are holding money for you:") % {"handle": handle}
+    text = _("@%(handle)s, people on Flattr are holding money for you:") % {"handle": handle}
     return "https://x.com/intent/tweet?" + urlencode({"text": text, "url": page_url})
 
 

@@ -42,7 +42,7 @@ def test_a_notice_is_posted_once_when_the_pool_crosses_the_threshold(
     tweets = fake_x.tweets()
     assert len(tweets) == 1
     assert tweets[0]["author_id"] == "1"  # the service account
-    assert tweets[0]["text"].startswith("@alice ")
+    assert tweets[0]["text"].startswith("@alice: 2 people on Flattr sent you €18.00.")
     assert "€18.00" in tweets[0]["text"]
     assert "http://testserver/twitter/alice/" in tweets[0]["text"]
     assert len(tweets[0]["text"]) <= 280
