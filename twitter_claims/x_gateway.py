@@ -188,6 +188,8 @@ def oauth_start(*, redirect_uri: str) -> OAuthStart:
     url, state = session.authorization_url(
         settings.X_AUTHORIZE_URL, state=secrets.token_urlsafe(32)
     )
+    # requests-oauthlib generated the verifier for the S256 challenge and keeps it on the
+    # session object, which has no public getter; we carry it in the Django session instead.
     return OAuthStart(authorize_url=url, state=state, code_verifier=session._code_verifier)
 
 
