@@ -191,14 +191,36 @@ class Share(models.Model):
         CLAIMED = "claimed", _("claimed")  # was held; the owner claimed the pool
         RETURNED = "returned", _("returned")  # was held; went back to the donor on expiry
 
-    payday = models.ForeignKey(Payday, on_delete=models.PROTECT, related_name="share_rows")
-    month = models.DateField()
-    flattr = models.OneToOneField("flattr.Flattr", on_delete=models.PROTECT, related_name="share")
-    donor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shares_given"
+    # Payday writes a million of these in one pass. A database foreign key costs a lookup (and,
+    # for the flattr, a row lock) per reference per row, several times the cost of the insert
+    # itself, so the references are not enforced by triggers: every row is written by
+    # payday_snapshot.sql from a join over the referenced rows in the same statement, the ORM
+    # still refuses to delete a referenced row (PROTECT), and payday_check.sql verifies the
+    # references set-based after each payday.
+    payday = models.ForeignKey(
+        Payday, on_delete=models.PROTECT, related_name="share_rows", db_constraint=False
     )
-    thing = models.ForeignKey("flattr.Thing", on_delete=models.PROTECT, related_name="shares")
-    payee = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="shares")
+    month = models.DateField()
+    flattr = models.OneToOneField(
+        "flattr.Flattr", on_delete=models.PROTECT, related_name="share", db_constraint=False
+    )
+    donor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="shares_given",
+        db_constraint=False,
+        db_index=False,  # share_donor_month_idx leads with donor
+    )
+    thing = models.ForeignKey(
+        "flattr.Thing", on_delete=models.PROTECT, related_name="shares", db_constraint=False
+    )
+    payee = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="shares",
+        db_constraint=False,
+        db_index=False,  # share_payee_state_idx leads with payee
+    )
     amount = models.BigIntegerField()  # cents, >= 0 (a tiny budget over many flattrs gives 0s)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PAID)
     settled_at = models.DateTimeField(null=True, blank=True)  # when claimed or returned
@@ -227,14 +249,38 @@ class PaydayDonor(models.Model):
     unused budget to charity.
     """
 
-    payday = models.ForeignKey(Payday, on_delete=models.PROTECT, related_name="donor_rows")
+    # Written in bulk by payday like Share, and for the same reason without foreign-key
+    # triggers (see Share); the unique and donor/month indexes cover every look-up.
+    payday = models.ForeignKey(
+        Payday,
+        on_delete=models.PROTECT,
+        related_name="donor_rows",
+        db_constraint=False,
+        db_index=False,
+    )
     month = models.DateField()
     donor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payday_rows"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payday_rows",
+        db_constraint=False,
+        db_index=False,
     )
-    funds = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="+")
+    funds = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     earnings = models.ForeignKey(
-        LedgerAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     flattrs = models.IntegerField()  # n: live flattrs that month
     # All amounts in cents. funds_cents/earnings_cents are the balances payday could take from

@@ -206,6 +206,9 @@ def _shares_compute(payday: Payday, progress: ProgressCallback | None) -> None:
             _execute(statement, _split_params(payday.month, payday_id=payday.pk, lo=lo, hi=hi))
         if progress:
             progress(PaydayProgress(Stage.SHARES, done, len(ranges)))
+    # Fresh statistics for the rows just written, so posting's joins are planned for their
+    # real size (autovacuum would get there, but later).
+    _execute("ANALYZE payments_paydaydonor, payments_share", {})
     with transaction.atomic():
         _stage_set(payday, Stage.SHARES)
 
@@ -236,8 +239,27 @@ def _transfers_post(payday: Payday, progress: ProgressCallback | None) -> None:
             _execute(_sql("payday_post"), params)
         if progress:
             progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
+    problems = payday_check(payday=payday)
+    if problems:
+        # Stop before anyone is told anything; the payday stays at `shares` for a human.
+        logger.error("payday %s failed its self-check: %s", payday, problems)
+        raise PaydayError("payday_check_failed", "; ".join(problems))
     with transaction.atomic():
         _stage_set(payday, Stage.POSTED, **_totals(payday))
+
+
+def payday_check(*, payday: Payday) -> list[str]:
+    """Return every broken invariant of a payday's rows, as sentences; empty means sound.
+
+    Shares and snapshots reference real rows of their donor, each donor's shares sum to what was
+    taken minus the fee, and (once posting began) exactly that left each wallet, one transfer
+    per non-zero share. See payday_check.sql.
+    """
+    posted = STAGE_ORDER.index(payday.stage) >= STAGE_ORDER.index(Stage.SHARES)
+    return [
+        row[0]
+        for row in _execute(_sql("payday_check"), {"payday_id": payday.pk, "posted": posted})
+    ]
 
 
 def _resplit_shrunk(payday: Payday, params: dict) -> None:
