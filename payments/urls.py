@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import views
+from payments import statement_views, views
 
 app_name = "payments"
 urlpatterns = [
@@ -22,4 +22,6 @@ urlpatterns = [
     path("auto-top-up/card/", views.auto_topup_card_checkout, name="auto_topup_card_checkout"),
     path("auto-top-up/card/saved/", views.auto_topup_card_saved, name="auto_topup_card_saved"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("statements/", statement_views.donor_statement, name="statements"),
+    path("income/", statement_views.income, name="income"),
 ]
