@@ -237,7 +237,7 @@ def _event_fields(event: dict) -> tuple[str, str, int, dict]:
 def _payment_ids(obj: dict) -> list[str]:
     """Return the Stripe payment and charge ids an event object names."""
     own_id = obj.get("id") if isinstance(obj.get("id"), str) else ""
-    ids = {_str(obj, "payment_intent"), _str(obj, "charge")}
+    ids = {_str(obj, "payment_intent"), _str(obj, "charge"), _str(obj, "latest_charge")}
     if own_id.startswith(("pi_", "ch_", "py_")):
         ids.add(own_id)
     return sorted(i for i in ids if i)
@@ -294,6 +294,10 @@ def _apply(row: StripeEvent, event: dict, obj: dict) -> None:
             row.payment_id = payment_id or row.payment_id
     row.processed_at = timezone.now()
     row.save()
+    if row.outcome == Outcome.APPLIED and row.deposit is not None:
+        # The event may have taught the deposit its payment or charge id (Checkout, a webhook
+        # ahead of the page): events kept earlier for those ids apply now.
+        stripe_events_replay(row.deposit.payment_id or "", row.deposit.charge_id)
 
 
 @transaction.atomic
@@ -343,7 +347,12 @@ def stripe_events_replay(*payment_ids: str) -> int:
         .filter(outcome=Outcome.UNMATCHED, payment_id__in=[p for p in payment_ids if p])
         .order_by("created", "id")
     )
+    applied = 0
     for row in rows:
+        row.refresh_from_db()
+        if row.outcome != Outcome.UNMATCHED:
+            continue  # applied meanwhile by a nested replay
         event = row.payload
         _apply(row, event, event["data"]["object"])
-    return len(rows)
+        applied += 1
+    return applied

@@ -280,6 +280,25 @@ def test_a_refund_kept_as_unmatched_is_applied_when_the_deposit_learns_its_payme
     assert StripeEvent.objects.get().outcome == StripeEvent.Outcome.APPLIED
 
 
+def test_a_dispute_kept_as_unmatched_is_applied_when_checkout_reveals_the_payment(client):
+    user = make_user()
+    deposit = se.new_deposit(user, 2000, known=False)  # Checkout: no payment id until paid
+    payment_id = se.next_payment_id()
+    early = se.dispute(
+        "charge.dispute.created",
+        dispute_id="dp_early",
+        payment_id=payment_id,
+        amount=500,
+        status="needs_response",
+    )
+    assert se.post(client, early).json()["outcome"] == "unmatched"
+
+    se.post(client, se.checkout_completed(deposit, payment_id=payment_id))
+
+    assert funds_of(user) == 1500
+    assert StripeEvent.objects.get(event_id=early["id"]).outcome == StripeEvent.Outcome.APPLIED
+
+
 def test_payment_failed_marks_the_deposit_failed_and_never_undoes_a_credit(client):
     user = make_user()
     failing = se.new_deposit(user, 500)
