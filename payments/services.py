@@ -26,6 +26,7 @@ from payments.models import (
     StripeCustomer,
     Transfer,
 )
+from payments.templatetags.money import format_cents
 
 Kind = LedgerAccount.Kind
 logger = logging.getLogger(__name__)
@@ -125,14 +126,17 @@ def _accounts_lock(*accounts: LedgerAccount) -> dict[int, int]:
 def budget_validate(monthly_cents: int) -> None:
     """Raise PaymentError("invalid_budget") unless the budget is 0 (none) or within limits."""
     if not isinstance(monthly_cents, int) or isinstance(monthly_cents, bool):
-        raise PaymentError("invalid_budget", "The budget must be a whole number of cents.")
+        raise PaymentError("invalid_budget", gettext("The budget must be a whole number of cents."))
     if monthly_cents != 0 and not (
         settings.MIN_BUDGET_CENTS <= monthly_cents <= settings.MAX_BUDGET_CENTS
     ):
         raise PaymentError(
             "invalid_budget",
-            f"A monthly budget is 0 or between {settings.MIN_BUDGET_CENTS} and "
-            f"{settings.MAX_BUDGET_CENTS} cents.",
+            gettext("A monthly budget is 0 or between %(min)s and %(max)s.")
+            % {
+                "min": format_cents(settings.MIN_BUDGET_CENTS),
+                "max": format_cents(settings.MAX_BUDGET_CENTS),
+            },
         )
 
 
@@ -227,8 +231,11 @@ def deposit_validate(amount_cents: int) -> None:
     ):
         raise PaymentError(
             "invalid_amount",
-            f"A deposit is between {settings.MIN_DEPOSIT_CENTS} and "
-            f"{settings.MAX_DEPOSIT_CENTS} cents.",
+            gettext("A deposit is between %(min)s and %(max)s.")
+            % {
+                "min": format_cents(settings.MIN_DEPOSIT_CENTS),
+                "max": format_cents(settings.MAX_DEPOSIT_CENTS),
+            },
         )
 
 
@@ -243,7 +250,7 @@ def deposit_create(
     """
     deposit_validate(amount_cents)
     if not user.is_active:
-        raise PaymentError("inactive", "This account is not active.")
+        raise PaymentError("inactive", gettext("This account is not active."))
     reference = reference or uuid.uuid4()
     deposit, created = Deposit.objects.get_or_create(
         reference=reference,
@@ -255,7 +262,7 @@ def deposit_create(
         },
     )
     if deposit.user_id != user.pk:
-        raise PaymentError("invalid_reference", "This payment belongs to someone else.")
+        raise PaymentError("invalid_reference", gettext("This payment belongs to someone else."))
     return deposit, created
 
 
@@ -296,7 +303,7 @@ def deposit_card_start(*, user, amount_cents: int, reference: uuid.UUID, card: s
     after, so no transaction waits on the network. Nothing is credited here.
     """
     if card not in stripe_gateway.TEST_CARDS:
-        raise PaymentError("invalid_card", "Choose one of the test cards.")
+        raise PaymentError("invalid_card", gettext("Choose one of the test cards."))
     deposit, created = deposit_create(
         user=user, amount_cents=amount_cents, method=Deposit.Method.CARD, reference=reference
     )
@@ -305,6 +312,14 @@ def deposit_card_start(*, user, amount_cents: int, reference: uuid.UUID, card: s
     try:
         customer_id = stripe_customer_for(user)
         payment_method = stripe_gateway.test_card_payment_method(card)
+    except stripe_gateway.GatewayError as error:  # no payment was attempted: nothing charged
+        return deposit_payment_update(
+            deposit_id=deposit.pk,
+            payment_id="",
+            status=Deposit.Status.FAILED,
+            failure=error.message,
+        )
+    try:
         result = stripe_gateway.payment_intent_create(
             amount_cents=deposit.amount,
             currency=deposit.currency,
@@ -340,7 +355,9 @@ def _status_after_error(error: stripe_gateway.GatewayError) -> str:
 def deposit_authenticate_test(*, deposit: Deposit, success: bool) -> Deposit:
     """Answer the 3-D Secure challenge of a development deposit (localstripe only)."""
     if deposit.status != Deposit.Status.REQUIRES_ACTION or not deposit.payment_id:
-        raise PaymentError("not_waiting", "This payment is not waiting for a confirmation.")
+        raise PaymentError(
+            "not_waiting", gettext("This payment is not waiting for a confirmation.")
+        )
     try:
         result = stripe_gateway.payment_intent_authenticate_test(
             payment_id=deposit.payment_id, success=success
@@ -612,11 +629,12 @@ def deposit_refund_request(*, deposit: Deposit, amount_cents: int | None = None)
     The books move when Stripe's `charge.refunded` webhook arrives, like any other refund.
     """
     if deposit.credited_at is None or not deposit.payment_id:
-        raise PaymentError("not_credited", "Only a credited deposit can be refunded.")
+        raise PaymentError("not_credited", gettext("Only a credited deposit can be refunded."))
     remaining = deposit.amount - deposit.refunded_cents
     amount = remaining if amount_cents is None else amount_cents
     if not isinstance(amount, int) or not 0 < amount <= remaining:
-        raise PaymentError("invalid_amount", f"At most {remaining} cents can be refunded.")
+        message = gettext("At most %(amount)s can be refunded.")
+        raise PaymentError("invalid_amount", message % {"amount": format_cents(remaining)})
     return stripe_gateway.refund_create(
         payment_id=deposit.payment_id,
         amount_cents=amount,
@@ -631,7 +649,7 @@ def auto_topup_save(*, user, amount_cents: int, card: str) -> AutoTopUp:
     """Save a test card for automatic top-ups (development, localstripe) and set the amount."""
     deposit_validate(amount_cents)
     if card not in stripe_gateway.TEST_CARDS:
-        raise PaymentError("invalid_card", "Choose one of the test cards.")
+        raise PaymentError("invalid_card", gettext("Choose one of the test cards."))
     customer_id = stripe_customer_for(user)
     saved = stripe_gateway.payment_method_attach(
         payment_method_id=stripe_gateway.test_card_payment_method(card), customer_id=customer_id
@@ -680,7 +698,7 @@ def auto_topup_checkout_finish(*, user, session_id: str, amount_cents: int) -> A
     customer_id = stripe_customer_for(user)
     session_customer, saved = stripe_gateway.checkout_setup_card(session_id=session_id)
     if session_customer != customer_id:
-        raise PaymentError("not_yours", "This card was saved for another customer.")
+        raise PaymentError("not_yours", gettext("This card was saved for another customer."))
     return auto_topup_card_store(
         user=user,
         payment_method_id=saved.payment_method_id,
@@ -695,7 +713,7 @@ def auto_topup_amount_set(*, user, amount_cents: int, active: bool) -> AutoTopUp
     deposit_validate(amount_cents)
     topup = AutoTopUp.objects.select_for_update().filter(user=user).first()
     if topup is None:
-        raise PaymentError("no_card", "Save a card first.")
+        raise PaymentError("no_card", gettext("Save a card first."))
     topup.amount = amount_cents
     topup.active = active
     topup.save()

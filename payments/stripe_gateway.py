@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 # Network retries: none in development and tests (localstripe answers or it does not, and a
 # retry would only hide a bug); Stripe's recommended two in production, where every mutating
@@ -100,9 +101,9 @@ def _translate_error(error: stripe.StripeError, *, payment_id: str = "") -> Gate
     if isinstance(error, stripe.CardError):
         return CardDeclined(error.user_message or str(error), payment_id=payment_id)
     if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
-        return GatewayUnavailable("Stripe could not be reached just now.", payment_id=payment_id)
+        return GatewayUnavailable(_("Stripe could not be reached just now."), payment_id=payment_id)
     if isinstance(error, stripe.APIError) and (error.http_status or 500) >= 500:
-        return GatewayUnavailable("Stripe had a problem just now.", payment_id=payment_id)
+        return GatewayUnavailable(_("Stripe had a problem just now."), payment_id=payment_id)
     return GatewayError(error.user_message or str(error), payment_id=payment_id)
 
 
@@ -182,7 +183,7 @@ def payment_intent_authenticate_test(*, payment_id: str, success: bool) -> Payme
     has this endpoint instead, which lets the development deposit page simulate both answers.
     """
     if not settings.STRIPE_API_BASE:
-        raise GatewayError("3-D Secure can only be simulated against localstripe.")
+        raise GatewayError(_("3-D Secure can only be simulated against localstripe."))
     client = _client()
     try:
         intent = client.v1.payment_intents.retrieve(payment_id)
@@ -309,10 +310,10 @@ def checkout_setup_card(*, session_id: str) -> tuple[str, SavedCard]:
         raise _translate_error(error) from error
     intent = session.setup_intent
     if session.mode != "setup" or not intent or getattr(intent, "status", "") != "succeeded":
-        raise GatewayError("The card was not saved.")
+        raise GatewayError(_("The card was not saved."))
     method = intent.payment_method
     if isinstance(method, str) or method is None:
-        raise GatewayError("The card was not saved.")
+        raise GatewayError(_("The card was not saved."))
     return _id_of(session.customer), _saved_card(method)
 
 

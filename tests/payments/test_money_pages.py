@@ -427,3 +427,20 @@ def test_a_bad_return_from_card_setup_is_refused(client, donor, query):
     response = client.get(reverse("payments:auto_topup_card_saved") + query)
     assert response.status_code == 400
     assert not AutoTopUp.objects.exists()
+
+
+def test_a_stripe_outage_before_any_charge_fails_the_deposit_and_says_so(client, donor, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    page = client.get(reverse("payments:deposit_confirm"), {"amount": 500}).text
+    reference = re.search(r'name="reference" value="([0-9a-f-]{36})"', page).group(1)
+
+    response = client.post(
+        reverse("payments:deposit_confirm"),
+        {"amount": 500, "reference": reference, "card": "visa"},
+        follow=True,
+    )
+
+    deposit = Deposit.objects.get()
+    assert deposit.status == Deposit.Status.FAILED
+    assert "Stripe could not be reached" in response.text
+    assert "Nothing was charged" in response.text
