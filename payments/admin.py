@@ -118,7 +118,10 @@ class DepositAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description=_("Refund in full through Stripe (the webhook then debits)"))
+    @admin.action(
+        description=_("Refund in full through Stripe (the webhook then debits)"),
+        permissions=["change"],
+    )
     def refund_through_stripe(self, request, queryset):
         for deposit in queryset:
             try:
