@@ -30,6 +30,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 PAYDAY_LOCK_NAMESPACE = 0x50415944  # "PAYD"
 PAYDAY_LOCK_KEY = 0
 BIGINT_MAX = 2**63 - 1
+SNAPSHOT_WORK_MEM = "64MB"
 # Notification emails per Celery task: batches, never one task per user.
 NOTICE_BATCH_SIZE = 200
 
@@ -137,9 +139,14 @@ def _sql(name: str) -> str:
 def _execute(sql: str, params: dict) -> list[tuple]:
     """Run one statement and return its rows. Every payday statement goes through here (the
     crash tests fail it at each call in turn)."""
+    started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
+        rows = cursor.fetchall() if cursor.description else []
+    if logger.isEnabledFor(logging.DEBUG):
+        label = sql.lstrip().splitlines()[0].lstrip("-( ").strip()[:70]
+        logger.debug("%.3fs %s", time.perf_counter() - started, label)
+    return rows
 
 
 @contextlib.contextmanager
@@ -202,8 +209,12 @@ def _shares_compute(payday: Payday, progress: ProgressCallback | None) -> None:
     ranges = _chunk_ranges(starts)
     statement = _sql("payday_split") + _sql("payday_snapshot")
     for done, (lo, hi) in enumerate(ranges, start=1):
+        started = time.perf_counter()
         with transaction.atomic():
+            # Room to sort a chunk's flattrs for the window in memory rather than on disk.
+            _execute(f"SET LOCAL work_mem = '{SNAPSHOT_WORK_MEM}'", {})
             _execute(statement, _split_params(payday.month, payday_id=payday.pk, lo=lo, hi=hi))
+        logger.debug("%.3fs snapshot chunk with commit", time.perf_counter() - started)
         if progress:
             progress(PaydayProgress(Stage.SHARES, done, len(ranges)))
     # Fresh statistics for the rows just written, so posting's joins are planned for their
@@ -233,10 +244,12 @@ def _transfers_post(payday: Payday, progress: ProgressCallback | None) -> None:
             "fees_id": fees.pk,
             "charity_id": charity.pk,
         }
+        started = time.perf_counter()
         with transaction.atomic():
             _execute(_sql("payday_lock"), params)
             _resplit_shrunk(payday, params)
             _execute(_sql("payday_post"), params)
+        logger.debug("%.3fs post chunk with commit", time.perf_counter() - started)
         if progress:
             progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
     problems = payday_check(payday=payday)
@@ -257,8 +270,7 @@ def payday_check(*, payday: Payday) -> list[str]:
     """
     posted = STAGE_ORDER.index(payday.stage) >= STAGE_ORDER.index(Stage.SHARES)
     return [
-        row[0]
-        for row in _execute(_sql("payday_check"), {"payday_id": payday.pk, "posted": posted})
+        row[0] for row in _execute(_sql("payday_check"), {"payday_id": payday.pk, "posted": posted})
     ]
 
 

@@ -22,6 +22,7 @@ src (key, kind, debit_id, credit_id, amount) AS (
     JOIN payments_share s
       ON s.donor_id = c.donor_id AND s.month = %(month)s AND s.payday_id = %(payday_id)s
     WHERE s.amount > 0
+      AND s.donor_id BETWEEN %(lo)s AND %(hi)s  -- lets the planner range-scan (donor, month)
     UNION ALL
     SELECT %(prefix)s || 'fee:' || c.donor_id, 'fee', c.funds_id, %(fees_id)s::bigint, c.fee_cents
     FROM chunk c WHERE c.fee_cents > 0
