@@ -105,42 +105,43 @@ def shares_of(donor, month: dt.date = MONTH) -> list[int]:
 
 
 def ledger_snapshot() -> dict:
-    """Everything a payday writes, in a form two runs over the same data can be compared by:
-    transfers by key (kind, accounts, amount, month), balances by account, shares by flattr,
-    donor snapshots by donor, notices by user. Ids of generated rows and timestamps are left out."""
+    """Everything a payday writes, in a form two runs over the same data can be compared by,
+    row for row: transfers by key (kind, accounts, amount, month), every account's balance,
+    shares by flattr, donor snapshots by donor, notices by user, paydays by month. Accounts are
+    named by (kind, user, label), not id, since a run may open accounts; generated ids and
+    timestamps are left out."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT key, kind, debit_id, credit_id, amount, month, payday_id IS NOT NULL "
-            "FROM payments_transfer ORDER BY key"
-        )
-        transfers = cursor.fetchall()
-        cursor.execute("SELECT id, kind, balance FROM payments_ledgeraccount ORDER BY id")
-        balances = cursor.fetchall()
-        cursor.execute(
-            "SELECT flattr_id, donor_id, thing_id, payee_id, amount, state, month "
-            "FROM payments_share ORDER BY flattr_id"
-        )
-        shares = cursor.fetchall()
-        cursor.execute(
-            "SELECT donor_id, month, funds_id, earnings_id, flattrs, budget_cents, funds_cents, "
-            "earnings_cents, taken_cents, from_funds_cents, from_earnings_cents, fee_cents, "
-            "charity_cents FROM payments_paydaydonor ORDER BY donor_id, month"
-        )
-        donors = cursor.fetchall()
-        cursor.execute(
-            "SELECT user_id, before_cents, after_cents FROM payments_paydaynotice ORDER BY user_id"
-        )
-        notices = cursor.fetchall()
-        cursor.execute(
-            "SELECT month, stage, donors, shares, recipients, total_cents, fees_cents, "
-            "charity_cents FROM payments_payday ORDER BY month"
-        )
-        paydays = cursor.fetchall()
-    return {
-        "transfers": transfers,
-        "balances": balances,
-        "shares": shares,
-        "donors": donors,
-        "notices": notices,
-        "paydays": paydays,
-    }
+        cursor.execute("SELECT id, kind, user_id, label FROM payments_ledgeraccount")
+        names = {row[0]: row[1:] for row in cursor.fetchall()}
+
+        def rows(sql: str, account_columns: tuple[int, ...] = ()) -> list[tuple]:
+            cursor.execute(sql)
+            return sorted(
+                tuple(names.get(v) if i in account_columns else v for i, v in enumerate(row))
+                for row in cursor.fetchall()
+            )
+
+        return {
+            "transfers": rows(
+                "SELECT key, kind, debit_id, credit_id, amount, month, payday_id IS NOT NULL "
+                "FROM payments_transfer",
+                (2, 3),
+            ),
+            "balances": rows("SELECT id, balance FROM payments_ledgeraccount", (0,)),
+            "shares": rows(
+                "SELECT flattr_id, donor_id, thing_id, payee_id, amount, state, month "
+                "FROM payments_share",
+                (3,),
+            ),
+            "donors": rows(
+                "SELECT donor_id, month, funds_id, earnings_id, flattrs, budget_cents, "
+                "funds_cents, earnings_cents, taken_cents, from_funds_cents, "
+                "from_earnings_cents, fee_cents, charity_cents FROM payments_paydaydonor",
+                (2, 3),
+            ),
+            "notices": rows("SELECT user_id, before_cents, after_cents FROM payments_paydaynotice"),
+            "paydays": rows(
+                "SELECT month, stage, donors, shares, recipients, total_cents, fees_cents, "
+                "charity_cents FROM payments_payday"
+            ),
+        }
