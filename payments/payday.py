@@ -436,8 +436,12 @@ def _notice_message(notice: PaydayNotice) -> EmailMultiAlternatives:
             "income_url": settings.SITE_URL + reverse("payments:income"),
             "settings_url": settings.SITE_URL + reverse("account_settings"),
         }
-        subject = " ".join(
-            render_to_string("payments/email/payday_threshold_subject.txt", context).split()
+        subject = " ".join(  # one line; keep the no-break space inside amounts
+            line.strip()
+            for line in render_to_string(
+                "payments/email/payday_threshold_subject.txt", context
+            ).splitlines()
+            if line.strip()
         )
         message = EmailMultiAlternatives(
             subject=subject,
