@@ -78,7 +78,7 @@ def test_the_first_tab_reaches_the_skip_link(live_server, tab):
 def test_on_a_phone_the_navigation_opens_from_the_menu_button(live_server, tab):
     tab.goto(live_server.url + "/")
     menu = tab.get_by_role("button", name="Menu")
-    log_in = tab.locator("#nav-links").get_by_role("link", name="Log in")
+    log_in = tab.locator("#site-menu").get_by_role("link", name="Log in")
 
     assert menu.get_attribute("aria-expanded") == "false"
     assert not log_in.is_visible()
@@ -93,7 +93,7 @@ def test_on_a_wide_screen_the_navigation_is_always_shown(live_server, chrome):
     wide.goto(live_server.url + "/")
 
     assert not wide.get_by_role("button", name="Menu").is_visible()
-    assert wide.locator("#nav-links").get_by_role("link", name="Log in").is_visible()
+    assert wide.locator("#site-menu").get_by_role("link", name="Log in").is_visible()
     context.close()
 
 

@@ -3,8 +3,8 @@
 (function () {
   "use strict";
   var button = document.querySelector(".nav-toggle");
-  var links = document.getElementById("nav-links");
-  if (!button || !links) {
+  var menu = document.getElementById("site-menu");
+  if (!button || !menu) {
     return;
   }
   document.documentElement.classList.add("js");
@@ -12,6 +12,6 @@
   button.addEventListener("click", function () {
     var open = button.getAttribute("aria-expanded") === "true";
     button.setAttribute("aria-expanded", String(!open));
-    links.classList.toggle("open", !open);
+    menu.classList.toggle("open", !open);
   });
 })();
