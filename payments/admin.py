@@ -205,3 +205,7 @@ class AutoTopUpAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Payday's admin (paydays, shares, notices, the dry-run preview) lives in its own module.
+from payments import payday_admin  # noqa: E402, F401
