@@ -836,3 +836,17 @@ def auto_topups_charge(*, today: dt.date | None = None) -> dict[str, int]:
         else:
             counts["charged"] += 1
     return counts
+
+
+# Payday's services live in payments/payday.py, which imports this module; they are re-exported
+# here lazily (a module __getattr__), so `from payments.services import payday_run` works
+# without an import cycle.
+PAYDAY_SERVICES = frozenset({"payday_run", "payday_preview", "payday_check", "PaydayError"})
+
+
+def __getattr__(name: str):
+    if name in PAYDAY_SERVICES:
+        from payments import payday
+
+        return getattr(payday, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
