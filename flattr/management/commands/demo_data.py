@@ -33,6 +33,9 @@ class Command(BaseCommand):
         from flattr import demo as flattr_demo
 
         flattr_demo.load(self.stdout)  # pat's things, flattrs and a subscription of anna's
+        from payments import payday_demo
+
+        payday_demo.load(self.stdout)  # past paydays: anna's statements, pat's income chart
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: admin/{ADMIN_PASSWORD}, anna and pat / {DEMO_PASSWORD}."
