@@ -433,6 +433,7 @@ def _notice_message(notice: PaydayNotice) -> EmailMultiAlternatives:
             "after_cents": notice.after_cents,
             "received_cents": notice.after_cents - notice.before_cents,
             "threshold_cents": int(settings.NOTIFY_THRESHOLD_CENTS),
+            "can_payout": notice.after_cents >= int(settings.PAYOUT_MINIMUM_CENTS),
             "income_url": settings.SITE_URL + reverse("payments:income"),
             "settings_url": settings.SITE_URL + reverse("account_settings"),
         }

@@ -17,7 +17,8 @@ CHART_MONTHS = 12
 # Geometry of the income chart (SVG user units; the SVG scales to its container).
 CHART_WIDTH = 720
 CHART_HEIGHT = 240
-CHART_TOP = 16
+CHART_TOP = 24  # room for the amount above the tallest bar
+CHART_VALUE_GAP = 6
 CHART_BOTTOM = 36  # room for the month labels
 CHART_LEFT = 8
 CHART_BAR_GAP = 10
@@ -50,6 +51,7 @@ class ChartBar:
     width: float
     height: float
     label_x: float
+    value_y: float  # where the amount is written, just above the bar
 
 
 def statement_months_for_donor(user) -> list[dt.date]:
@@ -167,6 +169,7 @@ def income_chart(months: list[IncomeMonth]) -> list[ChartBar]:
                 width=width,
                 height=height,
                 label_x=round(x + width / 2, 1),
+                value_y=round(CHART_TOP + plot_height - height - CHART_VALUE_GAP, 1),
             )
         )
     return bars

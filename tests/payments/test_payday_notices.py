@@ -196,3 +196,23 @@ def test_the_email_is_in_the_recipients_language(django_capture_on_commit_callba
     message = mail.outbox[0]
     assert "10,40\u00a0€" in message.subject
     assert "Einnahmen" in message.subject
+
+
+def test_plain_text_is_not_html_escaped_and_the_payout_hint_follows_the_minimum(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.PAYOUT_MINIMUM_CENTS = 2000
+    _, below = publisher_with(950, display_name="Tom & Jerry")
+    _, above = publisher_with(1950)
+    settings.NOTIFY_THRESHOLD_CENTS = 1000
+    donate(100, below)  # 950 → 1040: crosses, but below the payout minimum
+    run(MONTH, django_capture_on_commit_callbacks)
+    settings.NOTIFY_THRESHOLD_CENTS = 2000
+    donate(100, above, month=APRIL)  # 1950 → 2040
+    run(APRIL, django_capture_on_commit_callbacks)
+
+    first, second = mail.outbox
+    assert "Hello Tom & Jerry," in first.body
+    assert "Tom &amp; Jerry" in first.alternatives[0][0]
+    assert "request a payout" not in first.body
+    assert "That is enough to request a payout." in second.body
