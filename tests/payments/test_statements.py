@@ -166,3 +166,13 @@ def test_the_statement_pages_cost_a_handful_of_queries(client, django_assert_max
     client.force_login(publisher)
     with django_assert_max_num_queries(12):
         client.get(INCOME)
+
+
+def test_the_statement_speaks_german_with_german_money(client):
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing())
+    payday_run(month=MONTH)
+    client.force_login(donor)
+    html = client.get(STATEMENTS, headers={"accept-language": "de"}).content.decode()
+    assert "Wohin dein Geld ging" in html
+    assert re.search(r'data-testid="taken">10,00\xa0€<', html)
