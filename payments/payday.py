@@ -69,8 +69,9 @@ payday_finished = Signal()
 
 
 class PaydayError(PaymentError):
-    """A payday refused: `payday_month_open` (the month has not ended), `payday_running`
-    (another payday holds the lock)."""
+    """A payday refused or stopped: `payday_month_open` (the month has not ended),
+    `payday_running` (another payday holds the lock), `payday_check_failed` (the self-check
+    found a broken invariant after posting; the payday stays at `shares` for a human)."""
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,16 @@
 -- minus the fee, and, once posted, what left each wallet is exactly what the snapshot says.
 -- Parameters: %(payday_id)s, %(posted)s (whether to check the transfers too).
 (
-    SELECT 'Share ' || s.id || ' does not match a flattr, thing and account of its donor.'
+    -- (A share's thing and payee may be re-pointed together with its flattr's when the
+    -- Twitter app binds a handle to an account, so only their existence is checked.)
+    SELECT 'Share ' || s.id || ' does not match a flattr of its donor, a thing and an account.'
     FROM payments_share s
     LEFT JOIN flattr_flattr f ON f.id = s.flattr_id
     LEFT JOIN flattr_thing t ON t.id = s.thing_id
     LEFT JOIN payments_ledgeraccount p ON p.id = s.payee_id
     WHERE s.payday_id = %(payday_id)s
       AND (f.id IS NULL OR t.id IS NULL OR p.id IS NULL
-           OR f.donor_id <> s.donor_id OR f.thing_id <> s.thing_id OR f.month <> s.month)
+           OR f.donor_id <> s.donor_id OR f.month <> s.month)
     LIMIT 20
 )
 UNION ALL

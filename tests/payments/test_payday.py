@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from payments.models import LedgerAccount, Payday, PaydayDonor, Share, Transfer
+from payments.models import LedgerAccount, Payday, PaydayDonor, PaydayNotice, Share, Transfer
 from payments.payday import PaydayError, payday_run
 from payments.selectors import ledger_check
 from payments.services import system_account
@@ -361,3 +361,48 @@ def test_a_wallet_that_shrank_after_the_snapshot_is_re_split_before_posting():
     assert PaydayDonor.objects.get(donor=donor).taken_cents == 400
     assert shares_of(steady) == [900]
     assert ledger_check() == []
+
+
+def test_a_month_without_flattrs_or_charity_finishes_with_zeros():
+    make_donor(budget=1000, funds=1000)
+    summary = payday_run(month=MONTH)
+    assert (summary.stage, summary.donors, summary.shares, summary.total_cents) == (
+        "done",
+        0,
+        0,
+        0,
+    )
+    assert not Transfer.objects.filter(payday__isnull=False).exists()
+
+
+def test_a_broken_invariant_stops_payday_before_anyone_is_told():
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing())
+    make_flattr(donor, make_thing())
+
+    def tamper(step):
+        if step.stage == "shares" and step.done == step.total:
+            share = Share.objects.order_by("pk").first()
+            Share.objects.filter(pk=share.pk).update(amount=share.amount - 1)
+
+    with pytest.raises(PaydayError) as error:
+        payday_run(month=MONTH, progress=tamper)
+
+    assert error.value.code == "payday_check_failed"
+    assert "shares sum to 899" in error.value.message
+    assert Payday.objects.get().stage == "shares"
+    assert not PaydayNotice.objects.exists()
+
+
+def test_the_database_refuses_a_payday_that_would_overdraw_a_wallet():
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing())
+
+    def overdraw(step):
+        if step.stage == "shares" and step.done == step.total:
+            Share.objects.update(amount=901)
+
+    with pytest.raises(IntegrityError, match="ledger_wallets_and_pools_not_negative"):
+        payday_run(month=MONTH, progress=overdraw)
+    assert balance(donor, Kind.FUNDS) == 1000
+    assert not Transfer.objects.filter(payday__isnull=False).exists()
