@@ -42,6 +42,7 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from payments.errors import PaymentError
 from payments.models import LedgerAccount, Payday, PaydayNotice
@@ -126,8 +127,11 @@ def month_check_closed(month: dt.date) -> dt.date:
     if month >= current:
         raise PaydayError(
             "payday_month_open",
-            f"{month:%Y-%m} has not ended yet; payday splits closed months only "
-            f"(the latest is {month_previous(current):%Y-%m}).",
+            gettext(
+                "%(month)s has not ended yet; payday splits closed months only "
+                "(the latest is %(latest)s)."
+            )
+            % {"month": f"{month:%Y-%m}", "latest": f"{month_previous(current):%Y-%m}"},
         )
     return month
 
@@ -162,7 +166,9 @@ def _payday_lock() -> Iterator[None]:
         {"ns": PAYDAY_LOCK_NAMESPACE, "key": PAYDAY_LOCK_KEY},
     )[0][0]
     if not acquired:
-        raise PaydayError("payday_running", "Another payday is running; try again when it ends.")
+        raise PaydayError(
+            "payday_running", gettext("Another payday is running; try again when it ends.")
+        )
     try:
         yield
     finally:
