@@ -46,6 +46,7 @@ from flattr.services import (
     thing_hidden_set,
     thing_update,
 )
+from twitter_claims.selectors import profile_url_handle
 
 # The money pages, by the URL names the payments app may use (first that exists wins).
 PAYMENT_PAGES = {
@@ -371,6 +372,11 @@ def auto_submit(request: HttpRequest) -> HttpResponse:
     flattr it, and the first flattr creates it.
     """
     params = request.POST if request.method == "POST" else request.GET
+    handle = profile_url_handle(params.get("url", ""))
+    if handle is not None:
+        # A Twitter/X profile is flattred as that account (by its numeric id, with a held pool
+        # until the owner claims it), never as a web page owned by whoever wrote the link.
+        return redirect("twitter_claims:account", handle=handle)
     try:
         auto = auto_submit_parse(params)
     except FlattrError as error:

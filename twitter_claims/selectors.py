@@ -188,3 +188,17 @@ def donors_of_account(account: PlatformAccount) -> list[int]:
         .values_list("donor_id", flat=True)
         .distinct()
     )
+
+
+def profile_url_handle(url: str) -> str | None:
+    """Return the handle of a Twitter/X profile URL (`https://x.com/<handle>`), else None.
+
+    Reads only the string: no call to X, nothing written. Auto-submit uses it to send such URLs
+    to the account's page, where the Twitter rules (resolution by id, held pools) apply.
+    """
+    from twitter_claims.services import _PROFILE_URL, RESERVED_PATHS
+
+    match = _PROFILE_URL.match(url.strip()) if isinstance(url, str) else None
+    if not match or match.group("handle").lower() in RESERVED_PATHS:
+        return None
+    return match.group("handle")

@@ -215,3 +215,25 @@ def test_an_auto_submit_flattr_by_the_owner_is_refused_and_creates_nothing(clien
     assert response.status_code == 200
     assert "your own things" in response.content.decode()
     assert not Thing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["https://twitter.com/alice", "https://x.com/@Alice/", "http://mobile.twitter.com/alice"]
+)
+def test_auto_submit_of_a_twitter_profile_url_goes_to_the_account_page(client, url):
+    owner = make_user(username="blogger")
+    response = client.get(
+        "/submit/auto", {"user_id": owner.username, "url": url, "title": "Alice on X"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].lower() == "/twitter/alice/"
+    assert not Thing.objects.filter(owner=owner).exists()
+
+
+def test_auto_submit_of_a_twitter_status_url_stays_a_web_page(client):
+    owner = make_user(username="blogger")
+    response = client.get(
+        "/submit/auto",
+        {"user_id": owner.username, "url": "https://x.com/alice/status/1", "title": "A tweet"},
+    )
+    assert response.status_code == 200
