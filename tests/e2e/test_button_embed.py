@@ -6,38 +6,18 @@ confirmation window on our origin, the donor logs in there and confirms, exactly
 recorded, and the iframe shows the new count. Without JavaScript the snippet is a working link.
 """
 
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.db import connections
 
 from flattr.models import Flattr, Thing
 from flattr.services import flattr_add
+from tests.browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.factories import PASSWORD, fund_user, make_thing, make_user
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 BLOG_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Pat's blog</title></head>
