@@ -414,6 +414,9 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     account.flattrs_opted_out = choice == "all"
     account.opted_out_at = timezone.now() if choice != "none" else None
     account.save(update_fields=["notices_opted_out", "flattrs_opted_out", "opted_out_at"])
+    # The account's thing is hidden while its owner refuses flattrs, so every way of flattring
+    # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
+    Thing.objects.filter(pk=account.thing_id).update(hidden=account.flattrs_opted_out)
     cache.delete(_handle_cache_key(account.handle))
     return account
 

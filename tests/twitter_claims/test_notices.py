@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from flattr.errors import FlattrError
+from flattr.services import flattr_add
 from tests.factories import make_user
 from tests.twitter_claims.conftest import oauth_round_trip
 from tests.twitter_claims.journeys import donors_flattr, make_donor, payday_for
@@ -96,7 +98,11 @@ def test_opting_out_of_flattrs_refuses_new_flattrs_and_can_be_undone(client, fak
     client.force_login(donor)
     response = client.post(reverse("twitter_claims:flattr"), {"handle": "alice"}, follow=True)
     assert "asked not to be flattred" in response.content.decode()
-    assert not PlatformAccount.objects.get(user_id="42").thing.flattrs.exists()
+    thing = PlatformAccount.objects.get(user_id="42").thing
+    assert not thing.flattrs.exists()
+    with pytest.raises(FlattrError) as refused:  # by thing id, as the button's window does
+        flattr_add(donor=donor, thing=thing)
+    assert refused.value.code == "thing_hidden"
 
     client.logout()
     oauth_round_trip(client, fake_x, as_user="42", purpose="optout", choice="none")
