@@ -403,6 +403,6 @@ def _insert_series(cursor, model, count: int, columns: dict[str, str], params=No
             values.append(f"%({key})s")
     cursor.execute(
         f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) "  # noqa: S608 (own identifiers)
-        f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s) g",
+        f"SELECT {', '.join(values)} FROM generate_series(1, %(count)s::bigint) g",
         {**args, "count": count},
     )
