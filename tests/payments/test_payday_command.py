@@ -92,7 +92,12 @@ def test_bench_payday_runs_end_to_end_at_a_tiny_size():
     """The benchmark cannot rot: run it (in its own throwaway database) with 50 donors."""
     database = settings.DATABASES["default"]
     name = f"{database['TEST'].get('NAME') or 'test_flattr'}_bench"
-    env = {**os.environ, "FLATTR_ENV": "development", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "FLATTR_ENV": "development",
+        "ENV_FILE": os.devnull,  # never a developer's .env
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("REDIS_URL", None)  # eager Celery, local cache: the bench needs neither
     result = subprocess.run(
         [

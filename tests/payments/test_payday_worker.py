@@ -6,6 +6,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -26,11 +27,12 @@ def worker():
     """Start `celery worker` on a queue of its own, against this test database."""
     queue = f"payday-test-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a socket directory is percent-encoded
     env = {
         **os.environ,
         "FLATTR_ENV": "test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "ENV_FILE": os.devnull,  # never a developer's .env
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     process = subprocess.Popen(
