@@ -8,6 +8,7 @@ collide with), and stops when the last process that started or attached to it ex
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -93,13 +94,41 @@ def _exit_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into a normal exit, so atexit detaches from (and maybe stops) the server.
 
     Only where nobody installed a handler yet: celery and gunicorn install their own, which exit
-    cleanly anyway.
+    cleanly anyway. Runserver's autoreloader parent must not exit on it: raising inside its
+    `subprocess.run` would SIGKILL the child in the middle of its own clean-up (leaving the
+    server's list of users cut short, so nobody stops the server). The parent passes the signal
+    on to its children instead and exits normally once the child has.
     """
     if threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    if _is_autoreloader_parent():
+        signal.signal(signal.SIGTERM, _forward_to_children)
+    else:
         signal.signal(signal.SIGTERM, _raise_system_exit)
 
 
+def _is_autoreloader_parent() -> bool:
+    import sys
+
+    return (
+        "runserver" in sys.argv
+        and "--noreload" not in sys.argv
+        and os.environ.get("RUN_MAIN") != "true"
+    )
+
+
+def _forward_to_children(signum: int, frame) -> None:
+    import psutil
+
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.send_signal(signum)
+
+
 def _raise_system_exit(signum: int, frame) -> None:
+    # One exit is enough: a second SIGTERM (to the group and then forwarded) must not interrupt
+    # the clean-up the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)

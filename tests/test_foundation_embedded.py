@@ -66,7 +66,9 @@ def wait_until_no_server(folder: Path) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while servers_on(folder) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert servers_on(folder) == []
+    handles = next(folder.glob("**/.handle_pids.json"), None)
+    listed = handles.read_text() if handles else "no list"
+    assert servers_on(folder) == [], f"the server's list of users: {listed}"
 
 
 def test_a_fresh_clone_gets_its_data_folder_and_a_working_server(fresh_clone_dir):
