@@ -7,6 +7,7 @@ comes in, so the sum of all balances is always 0.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -97,19 +98,43 @@ class Transfer(models.Model):
         # share and fee is then paid from one account (see payments/payday.py).
         EARNINGS_SPENT = "earnings_spent", _("earnings spent on flattrs")
 
+    # Payday appends a million transfers at a time, so the table carries only what reads need
+    # and what keeps it sound, each as cheap to maintain as it can be:
+    # - the references are checked once per INSERT statement, set-based, by the trigger
+    #   payments_transfer_references (migration 0007), not by a foreign-key trigger per row,
+    #   which cost payday more than the inserts themselves; ledger accounts and paydays can
+    #   never be deleted (triggers refuse it), so a reference, once checked, stays valid;
+    # - the idempotency key is unique in the "C" collation (byte order, no locale lookups) and
+    #   has no second pattern-ops index;
+    # - created_at and payday, which only grow as rows are appended, get small BRIN indexes;
+    #   the account indexes carry the payday as a second column.
     debit = models.ForeignKey(
-        LedgerAccount, on_delete=models.PROTECT, related_name="debits", db_index=True
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="debits",
+        db_constraint=False,
+        db_index=False,  # transfer_debit_payday_idx leads with it
     )
     credit = models.ForeignKey(
-        LedgerAccount, on_delete=models.PROTECT, related_name="credits", db_index=True
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="credits",
+        db_constraint=False,
+        db_index=False,  # transfer_credit_payday_idx leads with it
     )
     amount = models.BigIntegerField()  # cents, > 0
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    key = models.CharField(max_length=200, unique=True)  # idempotency key
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.CharField(max_length=200, db_collation="C")  # idempotency key, unique below
+    created_at = models.DateTimeField(auto_now_add=True)
     month = models.DateField(null=True, blank=True)  # the first day of the month it belongs to
     payday = models.ForeignKey(
-        "payments.Payday", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Payday",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     memo = models.CharField(max_length=300, blank=True)
 
@@ -117,10 +142,18 @@ class Transfer(models.Model):
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="transfer_key_once"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(debit=models.F("credit")), name="transfer_not_to_itself"
             ),
+        ]
+        indexes = [
+            # An account's statement, and what one payday moved on one account.
+            models.Index(fields=["debit", "payday"], name="transfer_debit_payday_idx"),
+            models.Index(fields=["credit", "payday"], name="transfer_credit_payday_idx"),
+            BrinIndex(fields=["created_at"], name="transfer_created_brin"),
+            BrinIndex(fields=["payday"], name="transfer_payday_brin"),
         ]
 
     def __str__(self) -> str:
@@ -195,10 +228,14 @@ class Share(models.Model):
     # for the flattr, a row lock) per reference per row, several times the cost of the insert
     # itself, so the references are not enforced by triggers: every row is written by
     # payday_snapshot.sql from a join over the referenced rows in the same statement, the ORM
-    # still refuses to delete a referenced row (PROTECT), and payday_check.sql verifies the
+    # still refuses to delete a referenced row (PROTECT), and payday_check_shares.sql verifies the
     # references set-based after each payday.
     payday = models.ForeignKey(
-        Payday, on_delete=models.PROTECT, related_name="share_rows", db_constraint=False
+        Payday,
+        on_delete=models.PROTECT,
+        related_name="share_rows",
+        db_constraint=False,
+        db_index=False,  # share_payday_brin: shares are appended payday by payday
     )
     month = models.DateField()
     flattr = models.OneToOneField(
@@ -212,7 +249,11 @@ class Share(models.Model):
         db_index=False,  # share_donor_month_idx leads with donor
     )
     thing = models.ForeignKey(
-        "flattr.Thing", on_delete=models.PROTECT, related_name="shares", db_constraint=False
+        "flattr.Thing",
+        on_delete=models.PROTECT,
+        related_name="shares",
+        db_constraint=False,
+        db_index=False,  # nothing looks shares up by thing alone; each index costs every payday
     )
     payee = models.ForeignKey(
         LedgerAccount,
@@ -234,6 +275,7 @@ class Share(models.Model):
         indexes = [
             models.Index(fields=["payee", "state", "month"], name="share_payee_state_idx"),
             models.Index(fields=["donor", "month"], name="share_donor_month_idx"),
+            BrinIndex(fields=["payday"], name="share_payday_brin"),
         ]
 
     def __str__(self) -> str:

@@ -83,3 +83,52 @@ def test_transfers_cannot_be_updated_or_deleted_at_the_database(statement):
     ):
         cursor.execute(statement)
     assert Transfer.objects.get(key="k").amount == 700
+
+
+def _sql(statement: str, params=None) -> None:
+    from django.db import connection
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.mark.parametrize("column", ["debit_id", "credit_id", "payday_id"])
+def test_a_transfer_to_an_account_or_payday_that_does_not_exist_is_refused(column):
+    """The references are checked per statement by a trigger (no per-row foreign keys): one
+    bad row in a multi-row insert refuses the whole statement."""
+    user = make_user()
+    funds = user_account(user, LedgerAccount.Kind.FUNDS)
+    stripe = system_account(LedgerAccount.Kind.STRIPE)
+    values = {"debit_id": stripe.pk, "credit_id": funds.pk, "payday_id": None}
+    values[column] = 10**12
+    with pytest.raises(DatabaseError, match="does not exist"):
+        _sql(
+            "INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key, created_at, "
+            "payday_id, memo) VALUES (%(stripe)s, %(funds)s, 5, 'deposit', 'good', now(), NULL, "
+            "''), (%(debit_id)s, %(credit_id)s, 5, 'deposit', 'bad', now(), %(payday_id)s, '')",
+            {"stripe": stripe.pk, "funds": funds.pk, **values},
+        )
+    assert Transfer.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM payments_ledgeraccount WHERE id = %(account)s",
+        "UPDATE payments_ledgeraccount SET id = id + 1000000 WHERE id = %(account)s",
+        "DELETE FROM payments_payday WHERE id = %(payday)s",
+    ],
+)
+def test_accounts_and_paydays_are_kept_forever(statement):
+    """What keeps a checked reference valid: nothing a transfer refers to can go away."""
+    import datetime as dt
+
+    from payments.models import Payday
+
+    user = make_user()
+    funds = user_account(user, LedgerAccount.Kind.FUNDS)
+    payday = Payday.objects.create(month=dt.date(2020, 1, 1))
+    with pytest.raises(DatabaseError, match="kept forever"):
+        _sql(statement, {"account": funds.pk, "payday": payday.pk})
+    assert LedgerAccount.objects.filter(pk=funds.pk).exists()
+    assert Payday.objects.filter(pk=payday.pk).exists()
