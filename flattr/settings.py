@@ -345,9 +345,14 @@ MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
-# Payday posts donors in chunks of this many, each chunk its own transaction (a crash redoes at
-# most one chunk; several workers could post disjoint chunks).
-PAYDAY_CHUNK_DONORS = env.int("PAYDAY_CHUNK_DONORS", default=25_000)
+# Payday splits and posts donors in chunks, each its own transaction (a crash redoes at most one
+# chunk): at least PAYDAY_CHUNK_DONORS donors each, and at most PAYDAY_CHUNKS_MAX chunks (every
+# chunk updates the balance of most payees once, so their number must not grow with the payday).
+PAYDAY_CHUNK_DONORS = env.int("PAYDAY_CHUNK_DONORS", default=10_000)
+PAYDAY_CHUNKS_MAX = env.int("PAYDAY_CHUNKS_MAX", default=10)
+# Split the next chunk on a second database connection while this one posts the last (two cores
+# busy instead of one); off, payday splits every chunk first and then posts them.
+PAYDAY_PIPELINE = env.bool("PAYDAY_PIPELINE", default=True)
 
 # ---- Stripe (reached only through payments/stripe_gateway.py) ----
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")

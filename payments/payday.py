@@ -14,6 +14,12 @@
                          NOTIFY_THRESHOLD_CENTS, emailed after commit by Celery in batches;
     notified → done      counters, finished_at, and the `payday_finished` signal.
 
+Chunks are donor id ranges: at least PAYDAY_CHUNK_DONORS donors, at most PAYDAY_CHUNKS_MAX of
+them. With PAYDAY_PIPELINE (and outside a caller's transaction) the first two stages overlap: a
+helper thread splits chunks on its own connection while this one posts each chunk as soon as it
+is written, and the helper then checks the posted chunks (`_pipeline_run`); a split reads
+earnings as they stood before this payday, so the interleaving changes nothing.
+
 Every chunk commits on its own. Killed anywhere, a rerun resumes at the recorded stage and
 redoes the chunk it was in: a donor's snapshot and shares are written by one statement (so a
 donor is either wholly recorded or not at all), and a chunk's transfers and balance moves by
@@ -30,6 +36,8 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,7 +65,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 PAYDAY_LOCK_NAMESPACE = 0x50415944  # "PAYD"
 PAYDAY_LOCK_KEY = 0
 BIGINT_MAX = 2**63 - 1
-SNAPSHOT_WORK_MEM = "64MB"
+# Room for a chunk's sorts, hashes and CTEs in memory rather than in temporary files (set per
+# transaction, for payday's own statements only).
+PAYDAY_WORK_MEM = "256MB"
 # Notification emails per Celery task: batches, never one task per user.
 NOTICE_BATCH_SIZE = 200
 
@@ -178,6 +188,10 @@ def _payday_lock() -> Iterator[None]:
         )
 
 
+def _chunk_sizes() -> dict:
+    return {"size": int(settings.PAYDAY_CHUNK_DONORS), "chunks": int(settings.PAYDAY_CHUNKS_MAX)}
+
+
 def _chunk_ranges(starts: list[int]) -> list[tuple[int, int]]:
     """Turn sorted first ids into contiguous inclusive ranges covering every id."""
     return [
@@ -193,6 +207,7 @@ def _split_params(month: dt.date, **extra) -> dict:
         "lo": 0,
         "hi": BIGINT_MAX,
         "donors": None,
+        "payday_id": None,
         **extra,
     }
 
@@ -204,81 +219,215 @@ def _stage_set(payday: Payday, stage: str, **fields) -> None:
     payday.save(update_fields=["stage", *fields])
 
 
-def _shares_compute(payday: Payday, progress: ProgressCallback | None) -> None:
-    """Stage started → shares: snapshot every donor and write their shares, chunk by chunk."""
-    size = int(settings.PAYDAY_CHUNK_DONORS)
+def _pipeline_possible() -> bool:
+    """Whether chunks may be split on a second connection while this one posts: only when
+    each chunk really commits (not inside a caller's transaction, which another connection
+    could not see), and unless PAYDAY_PIPELINE turns it off."""
+    return bool(settings.PAYDAY_PIPELINE) and not connection.in_atomic_block
+
+
+def _snapshot_chunk(payday: Payday, lo: int, hi: int) -> None:
+    """Write one chunk's donor snapshots and shares, in one statement and one transaction."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        _work_mem_raise()
+        _execute(
+            _sql("payday_split") + _sql("payday_snapshot"),
+            _split_params(payday.month, payday_id=payday.pk, lo=lo, hi=hi),
+        )
+    logger.debug("%.3fs snapshot chunk with commit", time.perf_counter() - started)
+
+
+def _work_mem_raise() -> None:
+    """Give the rest of this transaction PAYDAY_WORK_MEM per sort or hash."""
+    _execute(f"SET LOCAL work_mem = '{PAYDAY_WORK_MEM}'", {})
+
+
+def _statistics_refresh(*, transfers: bool = False) -> None:
+    """Fresh statistics for the rows just written, so later statements are planned for their
+    real size (autovacuum would get there, but later): the snapshots and shares before
+    posting, and (`transfers`) the ledger once most of the payday is posted, so the notices
+    read a million transfers in one pass rather than through an index."""
+    tables = "payments_paydaydonor, payments_share" + (", payments_transfer" if transfers else "")
+    _execute(f"ANALYZE {tables}", {})
+
+
+def _shares_compute(payday: Payday, progress: ProgressCallback | None) -> list[str] | None:
+    """Stage started → shares: snapshot every donor and write their shares, chunk by chunk.
+
+    Where it can (`_pipeline_possible`), a helper thread splits the chunks on its own
+    connection while this one posts each chunk as soon as it is written, and the helper then
+    checks each posted chunk, so both cores work. Then every chunk is posted and checked when
+    the stage is recorded, and this returns the problems found (None: nothing posted yet).
+    """
+    sizes = _chunk_sizes()
     with transaction.atomic():
         _execute(_sql("payday_funds_accounts"), {"month": payday.month})
     starts = [
-        row[0]
-        for row in _execute(_sql("payday_snapshot_chunks"), {"month": payday.month, "size": size})
+        row[0] for row in _execute(_sql("payday_snapshot_chunks"), {"month": payday.month, **sizes})
     ]
     ranges = _chunk_ranges(starts)
-    statement = _sql("payday_split") + _sql("payday_snapshot")
-    for done, (lo, hi) in enumerate(ranges, start=1):
-        started = time.perf_counter()
-        with transaction.atomic():
-            # Room to sort a chunk's flattrs for the window in memory rather than on disk.
-            _execute(f"SET LOCAL work_mem = '{SNAPSHOT_WORK_MEM}'", {})
-            _execute(statement, _split_params(payday.month, payday_id=payday.pk, lo=lo, hi=hi))
-        logger.debug("%.3fs snapshot chunk with commit", time.perf_counter() - started)
-        if progress:
-            progress(PaydayProgress(Stage.SHARES, done, len(ranges)))
-    # Fresh statistics for the rows just written, so posting's joins are planned for their
-    # real size (autovacuum would get there, but later).
-    _execute("ANALYZE payments_paydaydonor, payments_share", {})
+    problems = None
+    if len(ranges) > 1 and _pipeline_possible():
+        problems = _pipeline_run(payday, ranges, progress)
+    else:
+        for done, (lo, hi) in enumerate(ranges, start=1):
+            _snapshot_chunk(payday, lo, hi)
+            if progress:
+                progress(PaydayProgress(Stage.SHARES, done, len(ranges)))
+        _statistics_refresh()
     with transaction.atomic():
         _stage_set(payday, Stage.SHARES)
+    return problems
 
 
-def _transfers_post(payday: Payday, progress: ProgressCallback | None) -> None:
-    """Stage shares → posted: post each chunk's transfers in its own transaction."""
-    size = int(settings.PAYDAY_CHUNK_DONORS)
-    fees = system_account(LedgerAccount.Kind.FEES)
-    charity = system_account(LedgerAccount.Kind.CHARITY)
-    starts = [
-        row[0]
-        for row in _execute(_sql("payday_post_chunks"), {"payday_id": payday.pk, "size": size})
-    ]
-    ranges = _chunk_ranges(starts)
-    for done, (lo, hi) in enumerate(ranges, start=1):
-        params = {
-            "payday_id": payday.pk,
-            "month": payday.month,
-            "prefix": f"payday:{payday.month:%Y-%m}:",
-            "lo": lo,
-            "hi": hi,
-            "fees_id": fees.pk,
-            "charity_id": charity.pk,
-        }
-        started = time.perf_counter()
-        with transaction.atomic():
-            _execute(_sql("payday_lock"), params)
-            _resplit_shrunk(payday, params)
-            _execute(_sql("payday_post"), params)
-        logger.debug("%.3fs post chunk with commit", time.perf_counter() - started)
-        if progress:
-            progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
-    problems = payday_check(payday=payday)
+def _pipeline_run(
+    payday: Payday, ranges: list[tuple[int, int]], progress: ProgressCallback | None
+) -> list[str]:
+    """Split chunk after chunk in a helper thread (its own database connection) and post each
+    one here as soon as its transaction has committed; the helper, done splitting, checks each
+    posted chunk (`payday_check`) while the next is posted. Return the problems found.
+
+    Posting stays on this connection, one chunk at a time under its account locks, exactly as
+    in stage shares; only the splitting and checking run alongside. A chunk split while earlier
+    ones are posted reads each wallet as it stood before this payday (payday_split.sql), so the
+    result does not depend on how the two interleave. An error on either side stops both; every
+    committed chunk stays, and a rerun carries on from there.
+    """
+    split: queue.Queue = queue.Queue()  # (lo, hi) of each chunk written, or the helper's error
+    posted: queue.Queue = queue.Queue()  # (lo, hi) of each chunk posted; None: stop
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def split_then_check() -> None:
+        try:
+            for index, (lo, hi) in enumerate(ranges):
+                if stop.is_set():
+                    return
+                _snapshot_chunk(payday, lo, hi)
+                if index == 0:
+                    _statistics_refresh()  # plan the first posts for chunk-sized tables
+                split.put((lo, hi))
+            _statistics_refresh(transfers=True)  # most chunks are posted by now
+            for _ in ranges:
+                chunk = posted.get()
+                if chunk is None:
+                    return
+                problems.extend(payday_check(payday=payday, lo=chunk[0], hi=chunk[1], posted=True))
+        except BaseException as error:  # handed to the posting side, which re-raises it
+            split.put(error)
+        finally:
+            connection.close()
+
+    helper = threading.Thread(target=split_then_check, name=f"payday-{payday.month:%Y-%m}")
+    helper.start()
+    fees, charity = _system_accounts()
+    try:
+        for done in range(1, len(ranges) + 1):
+            chunk = split.get()
+            if isinstance(chunk, BaseException):
+                raise chunk
+            if progress:
+                progress(PaydayProgress(Stage.SHARES, done, len(ranges)))
+            _post_chunk(payday, *chunk, fees_id=fees, charity_id=charity)
+            posted.put(chunk)
+            if progress:
+                progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
+    finally:
+        stop.set()
+        posted.put(None)
+        helper.join()
+    if not split.empty():
+        raise split.get()  # the helper failed while checking
+    return problems
+
+
+def _system_accounts() -> tuple[int, int]:
+    return (
+        system_account(LedgerAccount.Kind.FEES).pk,
+        system_account(LedgerAccount.Kind.CHARITY).pk,
+    )
+
+
+def _post_chunk(payday: Payday, lo: int, hi: int, *, fees_id: int, charity_id: int) -> None:
+    """Post one chunk's transfers (and re-split its donors whose wallet shrank) in one
+    transaction, under the locks of every account it touches."""
+    params = {
+        "payday_id": payday.pk,
+        "month": payday.month,
+        "prefix": f"payday:{payday.month:%Y-%m}:",
+        "lo": lo,
+        "hi": hi,
+        "fees_id": fees_id,
+        "charity_id": charity_id,
+    }
+    started = time.perf_counter()
+    with transaction.atomic():
+        _work_mem_raise()
+        _execute(_sql("payday_lock"), params)
+        _resplit_shrunk(payday, params)
+        _execute(_sql("payday_post"), params)
+    logger.debug("%.3fs post chunk with commit", time.perf_counter() - started)
+
+
+def _transfers_post(
+    payday: Payday, progress: ProgressCallback | None, *, problems: list[str] | None
+) -> None:
+    """Stage shares → posted: post each chunk's transfers in its own transaction, then check
+    the whole payday; or, given the `problems` the pipeline found, go by those (it posted and
+    checked every chunk already)."""
+    if problems is None:
+        fees, charity = _system_accounts()
+        ranges = _posting_ranges(payday)
+        problems = []
+        for done, (lo, hi) in enumerate(ranges, start=1):
+            _post_chunk(payday, lo, hi, fees_id=fees, charity_id=charity)
+            problems += payday_check(payday=payday, lo=lo, hi=hi, posted=True)
+            if progress:
+                progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
+        _statistics_refresh(transfers=True)
     if problems:
         # Stop before anyone is told anything; the payday stays at `shares` for a human.
         logger.error("payday %s failed its self-check: %s", payday, problems)
         raise PaydayError("payday_check_failed", "; ".join(problems))
     with transaction.atomic():
+        _work_mem_raise()
         _stage_set(payday, Stage.POSTED, **_totals(payday))
 
 
-def payday_check(*, payday: Payday) -> list[str]:
+def payday_check(
+    *, payday: Payday, lo: int | None = None, hi: int | None = None, posted: bool | None = None
+) -> list[str]:
     """Return every broken invariant of a payday's rows, as sentences; empty means sound.
 
     Shares and snapshots reference real rows of their donor, each donor's shares sum to what was
     taken minus the fee, and (once posting began) exactly that left each wallet, one transfer
-    per non-zero share. See payday_check.sql.
+    per non-zero share. `lo`..`hi` limits the check to those donor ids (one chunk); without
+    them every chunk is checked in turn, so no statement grows with the payday. `posted` says
+    whether the transfers are posted (by default: whether the stage is past started). See
+    payday_check.sql and payday_check_shares.sql.
     """
-    posted = STAGE_ORDER.index(payday.stage) >= STAGE_ORDER.index(Stage.SHARES)
-    return [
-        row[0] for row in _execute(_sql("payday_check"), {"payday_id": payday.pk, "posted": posted})
+    if posted is None:
+        posted = STAGE_ORDER.index(payday.stage) >= STAGE_ORDER.index(Stage.SHARES)
+    if lo is None or hi is None:
+        return [
+            problem
+            for lo, hi in _posting_ranges(payday) or [(0, BIGINT_MAX)]
+            for problem in payday_check(payday=payday, lo=lo, hi=hi, posted=posted)
+        ][:20]
+    params = {"payday_id": payday.pk, "month": payday.month, "lo": lo, "hi": hi}
+    return [row[0] for row in _execute(_sql("payday_check_shares"), params)] + [
+        row[0] for row in _execute(_sql("payday_check"), {**params, "posted": posted})
     ]
+
+
+def _posting_ranges(payday: Payday) -> list[tuple[int, int]]:
+    """The chunks of a payday's snapshotted donors (payday_post_chunks.sql)."""
+    starts = [
+        row[0]
+        for row in _execute(_sql("payday_post_chunks"), {"payday_id": payday.pk, **_chunk_sizes()})
+    ]
+    return _chunk_ranges(starts)
 
 
 def _resplit_shrunk(payday: Payday, params: dict) -> None:
@@ -317,6 +466,7 @@ def _totals(payday: Payday) -> dict:
 def _notices_record(payday: Payday) -> None:
     """Stage posted → notified: record who crossed the threshold; email them after commit."""
     with transaction.atomic():
+        _work_mem_raise()
         _execute(
             _sql("payday_notices"),
             {"payday_id": payday.pk, "threshold": int(settings.NOTIFY_THRESHOLD_CENTS)},
@@ -360,7 +510,8 @@ def payday_run(
     `month` may be any day of the month; the current and future months are refused
     (`payday_month_open`). With `dry_run`, compute the summary and write nothing. A payday that
     is already done returns its summary; one that stopped half-way resumes where it stopped.
-    Raise `payday_running` while another payday holds the lock.
+    Raise `payday_running` while another payday holds the lock. The summary's
+    `ledger_problems` is left empty: run `ledger_check()` to audit the whole books.
     """
     month = month_check_closed(month)
     if dry_run:
@@ -368,10 +519,11 @@ def payday_run(
     with _payday_lock():
         payday, _ = Payday.objects.get_or_create(month=month)
         resumed_notified = payday.stage == Stage.NOTIFIED
+        problems = None
         if payday.stage == Stage.STARTED:
-            _shares_compute(payday, progress)
+            problems = _shares_compute(payday, progress)
         if payday.stage == Stage.SHARES:
-            _transfers_post(payday, progress)
+            _transfers_post(payday, progress, problems=problems)
         if payday.stage == Stage.POSTED:
             _notices_record(payday)
             if progress:
@@ -380,7 +532,9 @@ def payday_run(
             _finish(payday, resumed_notified=resumed_notified)
             if progress:
                 progress(PaydayProgress(Stage.DONE, 1, 1))
-    return payday_summary(payday=payday)
+    # Not the whole-books ledger_check(): it reads every transfer ever made, so it would grow
+    # with history; payday has checked its own rows (payday_check), callers audit the books.
+    return payday_summary(payday=payday, check=False)
 
 
 def payday_summary(*, payday: Payday, check: bool = True) -> PaydaySummary:
@@ -411,7 +565,8 @@ def payday_preview(*, month: dt.date) -> PaydaySummary:
         summary.dry_run = True
         return summary
     donors, shares, recipients, total, fees, charity = _execute(
-        _sql("payday_split") + _sql("payday_preview"), _split_params(month)
+        _sql("payday_split") + _sql("payday_preview"),
+        _split_params(month, payday_id=existing.pk if existing else None),
     )[0]
     return PaydaySummary(
         month=month,

@@ -4,12 +4,24 @@
 -- A rerun adds nothing (unique per payday and user).
 -- Parameters: %(payday_id)s, %(threshold)s.
 WITH moved AS (
+    -- Payday moves earnings in two ways only: a share credits the payee's earnings (or a pool),
+    -- and a donor spending earnings moves them out to funds (earnings_spent). The first is one
+    -- pass over the payday's share transfers, grouped by a plain column (PostgreSQL can do it
+    -- in parallel); the second is looked up per spending donor by the (debit, payday) index.
     SELECT account_id, sum(delta)::bigint AS delta
-    FROM (SELECT credit_id AS account_id, amount AS delta FROM payments_transfer
-          WHERE payday_id = %(payday_id)s
-          UNION ALL
-          SELECT debit_id, -amount FROM payments_transfer
-          WHERE payday_id = %(payday_id)s) legs
+    FROM (
+        SELECT credit_id AS account_id, sum(amount) AS delta
+        FROM payments_transfer
+        WHERE payday_id = %(payday_id)s AND kind = 'share'
+        GROUP BY credit_id
+        UNION ALL
+        SELECT pd.earnings_id,
+               -(SELECT COALESCE(sum(t.amount), 0) FROM payments_transfer t
+                 WHERE t.debit_id = pd.earnings_id AND t.payday_id = %(payday_id)s
+                   AND t.kind = 'earnings_spent')
+        FROM payments_paydaydonor pd
+        WHERE pd.payday_id = %(payday_id)s AND pd.from_earnings_cents > 0
+    ) legs
     GROUP BY account_id
 )
 INSERT INTO payments_paydaynotice (payday_id, user_id, before_cents, after_cents, created_at)

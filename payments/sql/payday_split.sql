@@ -6,6 +6,7 @@
 --   %(fee_bps)s  the fee in basis points (settings.FEE_BPS)
 --   %(lo)s %(hi)s  the donor id range of this chunk (inclusive)
 --   %(donors)s   NULL, or an array of donor ids to limit the pass to (a re-split)
+--   %(payday_id)s  the payday being split (NULL for a preview of a month not started)
 --
 -- For each donor with n > 0 live flattrs: b = min(budget, funds + earnings if opted in),
 -- fee = b * fee_bps / 10000 (integer division), d = b - fee; each flattr gets d / n and the first
@@ -47,9 +48,20 @@ wallets AS (
            ea.id AS earnings_id,
            CASE WHEN COALESCE(ra.balance, 0) < 0 THEN 0
                 ELSE COALESCE(fa.balance, 0) END AS funds,
+           -- Earnings as they stood before this payday: posting may already have credited
+           -- (or, for this donor, debited) the account, since chunks are posted while later
+           -- chunks are still being split. Looked up only for donors who spend earnings.
            CASE WHEN COALESCE(ra.balance, 0) < 0 OR c.n = 0 OR NOT COALESCE(b.use_earnings, false)
+                     OR ea.id IS NULL
                 THEN 0
-                ELSE COALESCE(ea.balance, 0) END AS earnings
+                ELSE ea.balance
+                     - COALESCE((SELECT sum(t.amount)::bigint FROM payments_transfer t
+                                 WHERE t.credit_id = ea.id
+                                   AND t.payday_id = %(payday_id)s::bigint), 0)
+                     + COALESCE((SELECT sum(t.amount)::bigint FROM payments_transfer t
+                                 WHERE t.debit_id = ea.id
+                                   AND t.payday_id = %(payday_id)s::bigint), 0)
+                END AS earnings
     FROM candidates c
     LEFT JOIN payments_budget b ON b.user_id = c.donor_id
     LEFT JOIN payments_ledgeraccount fa ON fa.user_id = c.donor_id AND fa.kind = 'funds'

@@ -43,7 +43,7 @@ def test_the_worked_example_gives_exact_cents_in_click_order():
     assert system_account(Kind.FEES).balance == 100
     assert (summary.stage, summary.donors, summary.shares, summary.recipients) == ("done", 1, 7, 7)
     assert (summary.total_cents, summary.fees_cents, summary.charity_cents) == (900, 100, 0)
-    assert summary.ledger_problems == []
+    assert ledger_check() == []
 
 
 def test_equal_click_times_are_ordered_by_flattr_id():
@@ -406,3 +406,26 @@ def test_the_database_refuses_a_payday_that_would_overdraw_a_wallet():
         payday_run(month=MONTH, progress=overdraw)
     assert balance(donor, Kind.FUNDS) == 1000
     assert not Transfer.objects.filter(payday__isnull=False).exists()
+
+
+@pytest.mark.parametrize(("least", "most", "chunks"), [(1, 3, 3), (2, 10, 4), (10, 3, 1)])
+def test_chunks_hold_at_least_the_minimum_and_are_never_more_than_the_maximum(
+    settings, least, most, chunks
+):
+    """Bigger paydays get bigger chunks rather than more of them: each chunk updates most
+    payees' balances once, so their number must not grow with the payday."""
+    settings.PAYDAY_CHUNK_DONORS = least
+    settings.PAYDAY_CHUNKS_MAX = most
+    thing = make_thing()
+    donors = [make_donor(budget=1000, funds=1000) for _ in range(7)]
+    for donor in donors:
+        make_flattr(donor, thing)
+    steps = []
+
+    payday_run(month=MONTH, progress=steps.append)
+
+    assert {(step.stage, step.total) for step in steps if step.stage in ("shares", "posted")} == {
+        ("shares", chunks),
+        ("posted", chunks),
+    }
+    assert Transfer.objects.filter(kind="share").count() == 7

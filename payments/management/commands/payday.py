@@ -21,6 +21,7 @@ from payments.payday import (
     month_previous,
     payday_run,
 )
+from payments.selectors import ledger_check
 from payments.templatetags.money import format_cents
 
 STAGES_AFTER_START = STAGE_ORDER[1:]  # shares, posted, notified, done
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 summary = payday_run(month=month, dry_run=True)
             else:
                 summary = self._run_with_progress(month)
+                summary.ledger_problems = ledger_check()  # the whole books, after payday
         except PaydayError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
         self.stdout.write(summary_table(summary))
