@@ -34,6 +34,10 @@ def worker():
         "ENV_FILE": os.devnull,  # never a developer's .env
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        # One donor per chunk: with several chunks, payday runs its pipeline (a helper thread
+        # on a second connection) inside the worker.
+        "PAYDAY_CHUNK_DONORS": "1",
+        "PAYDAY_PIPELINE": "true",
     }
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/celery"), "-A", "flattr", "worker", "--pool=solo",
@@ -59,9 +63,10 @@ def worker():
 def test_a_real_worker_runs_payday_for_last_month_from_the_beat_task(worker):
     queue, process = worker
     last_month = month_previous(timezone.now().date())
-    donor = make_donor(budget=1000, funds=1000)
+    donors = [make_donor(budget=1000, funds=1000) for _ in range(3)]
     thing = make_thing()
-    make_flattr(donor, thing, month=last_month)
+    for donor in donors:
+        make_flattr(donor, thing, month=last_month)
 
     app.send_task("payments.tasks.payday_for_last_month", queue=queue)
 
@@ -76,6 +81,11 @@ def test_a_real_worker_runs_payday_for_last_month_from_the_beat_task(worker):
         process.terminate()
         output = process.communicate(timeout=20)[0].decode(errors="replace")
         pytest.fail(f"no finished payday within {WAIT_SECONDS}s; worker said:\n{output[-3000:]}")
-    assert (payday.donors, payday.shares, payday.total_cents, payday.fees_cents) == (1, 1, 900, 100)
-    assert balance(thing.owner) == 900
-    assert balance(donor, LedgerAccount.Kind.FUNDS) == 0
+    assert (payday.donors, payday.shares, payday.total_cents, payday.fees_cents) == (
+        3,
+        3,
+        2700,
+        300,
+    )
+    assert balance(thing.owner) == 2700
+    assert [balance(donor, LedgerAccount.Kind.FUNDS) for donor in donors] == [0, 0, 0]
