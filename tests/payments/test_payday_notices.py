@@ -216,3 +216,23 @@ def test_plain_text_is_not_html_escaped_and_the_payout_hint_follows_the_minimum(
     assert "Tom &amp; Jerry" in first.alternatives[0][0]
     assert "request a payout" not in first.body
     assert "That is enough to request a payout." in second.body
+
+
+def test_a_recipient_who_also_spends_earnings_is_judged_on_both_moves(
+    django_capture_on_commit_callbacks,
+):
+    """Payday moves earnings both ways: shares in, earnings_spent out. `before` is the balance
+    before both, so a spender who crossed is told with the right figures, and one who was at
+    the threshold already is not told (counting only the shares in would say both crossed)."""
+    crosser = make_donor(budget=100, earnings=900, use_earnings=True)
+    make_flattr(crosser, make_thing())  # spends 100 of its earnings
+    donate(300, make_thing(owner=crosser))  # receives 270: 900 → 1070
+    stayer = make_donor(budget=100, earnings=1000, use_earnings=True)
+    make_flattr(stayer, make_thing())  # spends 100
+    donate(300, make_thing(owner=stayer))  # receives 270: 1000 → 1170, was never below
+
+    run(MONTH, django_capture_on_commit_callbacks)
+
+    notice = PaydayNotice.objects.get()
+    assert (notice.user, notice.before_cents, notice.after_cents) == (crosser, 900, 1070)
+    assert [m.to for m in mail.outbox] == [[crosser.email]]
