@@ -386,13 +386,19 @@ def _transfers_post(
             if progress:
                 progress(PaydayProgress(Stage.POSTED, done, len(ranges)))
         _statistics_refresh(transfers=True)
-    if problems:
-        # Stop before anyone is told anything; the payday stays at `shares` for a human.
-        logger.error("payday %s failed its self-check: %s", payday, problems)
-        raise PaydayError("payday_check_failed", "; ".join(problems))
     with transaction.atomic():
         _work_mem_raise()
-        _stage_set(payday, Stage.POSTED, **_totals(payday))
+        totals, moved = _totals(payday)
+        if moved != totals["total_cents"]:
+            problems.append(
+                f"Payday's share transfers move {moved}, not the {totals['total_cents']} its "
+                "snapshots distribute."
+            )
+        if problems:
+            # Stop before anyone is told anything; the payday stays at `shares` for a human.
+            logger.error("payday %s failed its self-check: %s", payday, problems)
+            raise PaydayError("payday_check_failed", "; ".join(problems))
+        _stage_set(payday, Stage.POSTED, **totals)
 
 
 def payday_check(
@@ -449,11 +455,12 @@ def _resplit_shrunk(payday: Payday, params: dict) -> None:
     )
 
 
-def _totals(payday: Payday) -> dict:
-    donors, shares, recipients, total, fees, charity = _execute(
+def _totals(payday: Payday) -> tuple[dict, int]:
+    """Return the payday's counters, and what its share transfers moved in all."""
+    donors, shares, recipients, total, fees, charity, moved = _execute(
         _sql("payday_totals"), {"payday_id": payday.pk}
     )[0]
-    return {
+    totals = {
         "donors": donors,
         "shares": shares,
         "recipients": recipients,
@@ -461,6 +468,7 @@ def _totals(payday: Payday) -> dict:
         "fees_cents": fees,
         "charity_cents": charity,
     }
+    return totals, moved
 
 
 def _notices_record(payday: Payday) -> None:

@@ -394,6 +394,38 @@ def test_a_broken_invariant_stops_payday_before_anyone_is_told():
     assert not PaydayNotice.objects.exists()
 
 
+def test_a_stray_share_transfer_no_donor_made_stops_payday_before_anyone_is_told():
+    """Per-donor checks see only donors' wallets; the totals see every share transfer."""
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing())
+    stray_payee = make_thing().payee
+
+    def stray(step):
+        if step.stage == "posted" and step.done == step.total:
+            payday = Payday.objects.get()
+            stripe = system_account(Kind.STRIPE)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key, "
+                    "created_at, payday_id, memo) VALUES (%s, %s, 7, 'share', 'stray', now(), "
+                    "%s, '')",
+                    [stripe.pk, stray_payee.pk, payday.pk],
+                )
+                cursor.execute(
+                    "UPDATE payments_ledgeraccount SET balance = balance + "
+                    "CASE WHEN id = %s THEN -7 ELSE 7 END WHERE id IN (%s, %s)",
+                    [stripe.pk, stripe.pk, stray_payee.pk],
+                )
+
+    with pytest.raises(PaydayError) as error:
+        payday_run(month=MONTH, progress=stray)
+
+    assert error.value.code == "payday_check_failed"
+    assert "share transfers move 907, not the 900" in error.value.message
+    assert Payday.objects.get().stage == "shares"
+    assert not PaydayNotice.objects.exists()
+
+
 def test_the_database_refuses_a_payday_that_would_overdraw_a_wallet():
     donor = make_donor(budget=1000, funds=1000)
     make_flattr(donor, make_thing())
