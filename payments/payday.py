@@ -373,9 +373,9 @@ def _post_chunk(payday: Payday, lo: int, hi: int, *, fees_id: int, charity_id: i
 def _transfers_post(
     payday: Payday, progress: ProgressCallback | None, *, problems: list[str] | None
 ) -> None:
-    """Stage shares → posted: post each chunk's transfers in its own transaction, then check
-    the whole payday; or, given the `problems` the pipeline found, go by those (it posted and
-    checked every chunk already)."""
+    """Stage shares → posted: post each chunk's transfers in its own transaction and check
+    the chunk after it; or, given the `problems` the pipeline found, go by those (it posted and
+    checked every chunk already). Then compare the payday's totals and record them."""
     if problems is None:
         fees, charity = _system_accounts()
         ranges = _posting_ranges(payday)

@@ -40,20 +40,16 @@ def sequential_ledger() -> dict:
     return expected
 
 
-def split_waits_for(monkeypatch, event: threading.Event, *, after_lo: int) -> list[int]:
-    """Hold the helper before splitting any chunk from `after_lo` on until `event` is set;
-    return the list of chunk starts as the helper splits them."""
+def split_waits_for(monkeypatch, event: threading.Event, *, after_lo: int) -> None:
+    """Hold the helper before splitting any chunk from `after_lo` on until `event` is set."""
     real = payday_module._snapshot_chunk
-    order: list[int] = []
 
     def waiting(payday, lo, hi):
         if lo >= after_lo:
             assert event.wait(timeout=30), "the posting side never signalled"
-        order.append(lo)
         return real(payday, lo, hi)
 
     monkeypatch.setattr(payday_module, "_snapshot_chunk", waiting)
-    return order
 
 
 def test_a_pipelined_payday_gives_the_ledger_of_a_sequential_one():
