@@ -108,7 +108,7 @@ def transfer_post(
     return transfer, True
 
 
-def _accounts_lock(*accounts: LedgerAccount) -> dict[int, int]:
+def accounts_lock(*accounts: LedgerAccount) -> dict[int, int]:
     """Lock the accounts in id order (the same order transfer_post uses, so no deadlock) and
     return their current balances by id. Later transfer_post calls on them take no new locks."""
     rows = (
@@ -170,7 +170,7 @@ def _wallet_debit(*, user, amount_cents: int, kind: str, key: str, memo: str) ->
     funds = user_account(user, Kind.FUNDS)
     owed = user_account(user, Kind.RECEIVABLE)
     clearing = system_account(Kind.STRIPE)
-    balances = _accounts_lock(funds, owed, clearing)
+    balances = accounts_lock(funds, owed, clearing)
     if Transfer.objects.filter(key__in=[f"{key}:funds", f"{key}:owed"]).exists():
         return 0  # already booked; the caller's own state should have said so
     from_funds = min(balances[funds.pk], amount_cents)
@@ -204,7 +204,7 @@ def receivable_settle(*, user, key: str) -> int:
     """
     funds = user_account(user, Kind.FUNDS)
     owed = user_account(user, Kind.RECEIVABLE)
-    balances = _accounts_lock(funds, owed)
+    balances = accounts_lock(funds, owed)
     amount = min(balances[funds.pk], -balances[owed.pk])
     if amount <= 0:
         return 0
