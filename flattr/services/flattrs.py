@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from flattr.errors import FlattrError
 from flattr.models import Flattr, Thing
-from flattr.selectors import BIGINT_MAX, month_start
+from flattr.selectors import BIGINT_MAX
 from flattr.services.things import counts_forget_on_commit, thing_button_keys, thing_for_auto_submit
+from payments.months import month_start
 
 
 def _month_name(month: dt.date) -> str:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from flattr.errors import FlattrError
 from flattr.models import Flattr, Subscription, Thing
-from flattr.selectors import BIGINT_MAX, button_key, month_next, month_start
+from flattr.selectors import BIGINT_MAX, button_key
 from flattr.services.flattrs import FLATTR_INSERT, flattr_refusal
 from flattr.services.things import counts_forget_on_commit, thing_button_keys
+from payments.months import month_add, month_label, month_start
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -43,13 +44,11 @@ def subscription_create(*, donor, thing: Thing, months: int) -> Subscription:
             raise FlattrError(
                 "subscription_exists",
                 _("You already subscribe to this until %(month)s.")
-                % {"month": formats.date_format(current.last_month, "F Y")},
+                % {"month": month_label(current.last_month)},
             )
         current.cancelled_at = timezone.now()  # it ran out; the new one replaces it
         current.save(update_fields=["cancelled_at"])
-    last = first
-    for _i in range(months - 1):
-        last = month_next(last)
+    last = month_add(first, months - 1)
     subscription = Subscription.objects.create(
         donor=donor, thing=thing, months=months, first_month=first, last_month=last
     )
