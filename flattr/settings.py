@@ -420,6 +420,38 @@ TWITTER_NOTIFY_COOLDOWN_DAYS = env.int("TWITTER_NOTIFY_COOLDOWN_DAYS", default=3
 if not PRODUCTION:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
+# ---- Other platforms (twitter_claims/providers/: one module each, registered at start-up) ----
+PLATFORM_PROVIDERS = env.list(
+    "PLATFORM_PROVIDERS",
+    default=["twitter_claims.providers.x", "twitter_claims.providers.github"],
+)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
+# GitHub (an OAuth app). In development with no GITHUB_API_BASE: the fake GitHub that
+# bin/run-dev starts on 127.0.0.1:8422 (twitter_claims/fake_github.py).
+_FAKE_GITHUB = "http://127.0.0.1:8422"
+_GITHUB_DEV = FLATTR_ENV == "development" and not env.str("GITHUB_API_BASE", default="")
+
+
+def _github(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_GITHUB + fake_path if _GITHUB_DEV else "")
+
+
+GITHUB_API_BASE = _github("GITHUB_API_BASE", "https://api.github.com", "")
+GITHUB_AUTHORIZE_URL = _github(
+    "GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize", "/login/oauth/authorize"
+)
+GITHUB_TOKEN_URL = _github(
+    "GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token", "/login/oauth/access_token"
+)
+GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="flattr-dev-github" if _GITHUB_DEV else "")
+GITHUB_CLIENT_SECRET = env.str(
+    "GITHUB_CLIENT_SECRET", default="flattr-dev-github-secret" if _GITHUB_DEV else ""
+)
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")  # optional: a higher lookup rate limit
+GITHUB_OAUTH_SCOPES = env.list("GITHUB_OAUTH_SCOPES", default=[])  # public identity only
+
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.

@@ -1,29 +1,38 @@
-"""Platform (Twitter/X) accounts, held pools and claims.
+"""Platform accounts (X, GitHub, Mastodon, Facebook pages …), held pools and claims.
 
-A platform account is keyed by (provider, numeric user id), never by its handle: handles are
-renamed and recycled. Each account has a Thing (what donors flattr; no owner until claimed) and a
-held pool (a ledger account). The thing's `payee` is the pool until the account is claimed, then
-the owner's earnings, so payday needs to know nothing about Twitter.
+An account is keyed by (provider, domain, stable numeric user id), never by its handle: handles
+are renamed and recycled. The domain is the provider's host (a Mastodon instance; x.com,
+github.com, facebook.com for the others), so `@anna@one.example` and `@anna@two.example` are two
+accounts. Providers are modules in twitter_claims/providers/. Each account has a Thing (what
+donors flattr; no owner until claimed) and a held pool (a ledger account). The thing's `payee`
+is the pool until the account is claimed, then the owner's earnings, so payday needs to know
+nothing about platforms.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+HANDLE_MAX = 100  # the longest handle of any provider (Facebook page names, with room)
+DOMAIN_MAX = 253  # a DNS name
 
 
 class PlatformAccount(models.Model):
     class Provider(models.TextChoices):
         TWITTER = "twitter", "Twitter/X"
+        GITHUB = "github", "GitHub"
+        MASTODON = "mastodon", "Mastodon"
+        FACEBOOK = "facebook", "Facebook"
 
     provider = models.CharField(
         _("provider"), max_length=16, choices=Provider.choices, default=Provider.TWITTER
     )
-    # X's numeric user id, kept as the decimal string X sends (ids are 64-bit snowflakes).
+    domain = models.CharField(_("domain"), max_length=DOMAIN_MAX, default="x.com")
+    # The provider's numeric user id, kept as the decimal string it sends (X ids are 64-bit).
     user_id = models.CharField(_("user id"), max_length=20)
-    handle = models.CharField(_("current handle"), max_length=15)
+    handle = models.CharField(_("current handle"), max_length=HANDLE_MAX)
     name = models.CharField(_("name"), max_length=100, blank=True)
     handle_checked_at = models.DateTimeField(_("handle confirmed by X at"))
     pool = models.OneToOneField(
@@ -51,7 +60,9 @@ class PlatformAccount(models.Model):
         verbose_name = _("platform account")
         verbose_name_plural = _("platform accounts")
         constraints = [
-            models.UniqueConstraint(fields=["provider", "user_id"], name="platform_account_once"),
+            models.UniqueConstraint(
+                fields=["provider", "domain", "user_id"], name="platform_account_once"
+            ),
             # One X id, one user: a user links at most one account per provider.
             models.UniqueConstraint(
                 fields=["provider", "claimed_by"],
@@ -70,10 +81,22 @@ class PlatformAccount(models.Model):
         indexes = [models.Index(Lower("handle"), name="platform_account_handle_idx")]
 
     def __str__(self) -> str:
-        return f"@{self.handle} ({self.user_id})"
+        return f"{self.label} ({self.user_id})"
 
     def get_absolute_url(self) -> str:
-        return reverse("twitter_claims:account", kwargs={"handle": self.handle})
+        return self.provider_module.account_page(self.handle, self.domain)
+
+    @property
+    def provider_module(self):
+        """The provider (twitter_claims.providers) this account belongs to."""
+        from twitter_claims.providers import provider_get
+
+        return provider_get(self.provider)
+
+    @property
+    def label(self) -> str:
+        """The account as people write it: "@bob", "@anna@one.example"."""
+        return self.provider_module.account_label(self.handle, self.domain)
 
     @property
     def is_claimed(self) -> bool:
@@ -86,7 +109,7 @@ class HandleHistory(models.Model):
     account = models.ForeignKey(
         PlatformAccount, on_delete=models.CASCADE, related_name="handle_history"
     )
-    handle = models.CharField(_("handle"), max_length=15)
+    handle = models.CharField(_("handle"), max_length=HANDLE_MAX)
     first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
 
@@ -164,12 +187,12 @@ class OwnerNotice(models.Model):
         FAILED = "failed", _("failed")
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="notices")
-    handle = models.CharField(_("handle"), max_length=15)
-    text = models.CharField(_("text"), max_length=280)
+    handle = models.CharField(_("handle"), max_length=HANDLE_MAX)
+    text = models.CharField(_("text"), max_length=500)  # X: 280; Mastodon: 500
     pool_cents = models.BigIntegerField(_("held (cents)"))
     donors = models.IntegerField(_("donors"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="sending")
-    tweet_id = models.CharField(_("tweet id"), max_length=32, blank=True)
+    tweet_id = models.CharField(_("post id"), max_length=32, blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
