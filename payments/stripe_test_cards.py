@@ -24,6 +24,11 @@ TEST_CARDS = {
 }
 
 
+def test_cards_enabled() -> bool:
+    """Whether the deposit and top-up pages offer test cards (STRIPE_DEPOSIT_FLOW)."""
+    return settings.STRIPE_DEPOSIT_FLOW == "test_cards"
+
+
 def payment_intent_authenticate_test(*, payment_id: str, success: bool) -> PaymentResult:
     """Answer a 3-D Secure challenge as the bank would, on localstripe only.
 

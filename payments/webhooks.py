@@ -256,7 +256,9 @@ def payments_lock(*payment_ids: str) -> None:
     keys = sorted({zlib.crc32(f"stripe-payment:{pid}".encode()) for pid in payment_ids if pid})
     with connection.cursor() as cursor:
         for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PAYMENT_LOCK_NAMESPACE, key - 2**31])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [PAYMENT_LOCK_NAMESPACE, key - 2**31]
+            )
 
 
 def _deposit_named_by(obj: dict) -> Deposit | None:

@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.db import transaction
 
-from payments import payday as payday_module
+from payments.payday import pipeline as payday_module
 from payments.models import Payday, PaydayDonor, Share, Transfer
 from payments.payday import PaydayError, payday_check, payday_run
 from payments.selectors import ledger_check
