@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
-from flattr.models import Flattr, Thing
+from flattr.models import DESCRIPTION_MAX, TITLE_MAX, Flattr, Thing
 from flattr.selectors import (
     BUTTON_LOCAL_CACHE,
     ButtonData,
@@ -142,7 +142,7 @@ def _confirm_query(request: HttpRequest, uid: str, url: str, data: ButtonData) -
         for name in ("title", "description", "language", "tags", "category", "hidden"):
             value = request.GET.get(name, "")
             if value:
-                params[name] = value[:1000]
+                params[name] = value[:DESCRIPTION_MAX]  # the longest of these fields
     handle = _twitter_handle(request.GET)
     if handle:
         params["twitter"] = handle
@@ -213,7 +213,7 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
     button = "compact" if request.GET.get("button") == "compact" else "large"
     language = getattr(request, "LANGUAGE_CODE", "")
     etag = _etag("button", data.as_cache(), button, confirm_url, language, handle)
-    title = data.title or request.GET.get("title", "")[:100]
+    title = data.title or request.GET.get("title", "")[:TITLE_MAX]
     count_query = urlencode({"uid": uid, "url": url})
     context = {
         "button": button,

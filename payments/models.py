@@ -36,7 +36,8 @@ class LedgerAccount(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_accounts",
     )
-    label = models.CharField(max_length=200, blank=True)
+    LABEL_MAX = 200
+    label = models.CharField(max_length=LABEL_MAX, blank=True)
     # Cached sum of credits - debits, updated in the same transaction as each transfer.
     balance = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -136,7 +137,8 @@ class Transfer(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    memo = models.CharField(max_length=300, blank=True)
+    MEMO_MAX = 300
+    memo = models.CharField(max_length=MEMO_MAX, blank=True)
 
     class Meta:
         verbose_name = _("transfer")
@@ -438,7 +440,9 @@ class Deposit(models.Model):
     payment_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     charge_id = models.CharField(max_length=255, blank=True, db_index=True)
-    failure = models.CharField(max_length=500, blank=True)  # Stripe's words, shown to the user
+    FAILURE_MAX = 500
+    # Stripe's words, shown to the user.
+    failure = models.CharField(max_length=FAILURE_MAX, blank=True)
     credited_at = models.DateTimeField(null=True, blank=True)
     # Cumulative amount Stripe reports as refunded (charge.amount_refunded); the ledger has
     # debited exactly this much for refunds of this deposit.
@@ -480,7 +484,8 @@ class Dispute(models.Model):
     dispute_id = models.CharField(max_length=255, unique=True)
     deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="disputes")
     amount = models.BigIntegerField()  # cents, > 0, at most the deposit
-    reason = models.CharField(max_length=100, blank=True)
+    REASON_MAX = 100
+    reason = models.CharField(max_length=REASON_MAX, blank=True)
     status = models.CharField(max_length=32)  # Stripe's status from the newest event seen
     status_at = models.BigIntegerField(default=0)  # that event's `created` (Unix seconds)
     debited = models.BooleanField(default=False)
@@ -546,7 +551,8 @@ class AutoTopUp(models.Model):
         related_name="auto_topup",
     )
     payment_method_id = models.CharField(max_length=255)
-    card_label = models.CharField(max_length=100, blank=True)  # e.g. "visa •••• 4242"
+    CARD_LABEL_MAX = 100
+    card_label = models.CharField(max_length=CARD_LABEL_MAX, blank=True)  # "visa •••• 4242"
     amount = models.BigIntegerField()  # cents charged each time, > 0
     active = models.BooleanField(default=True)
     last_month = models.DateField(null=True, blank=True)  # the month last charged for

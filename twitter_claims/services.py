@@ -551,13 +551,13 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
             )
             % values
         )
-        if len(text) > 280:
+        if len(text) > OwnerNotice.TEXT_MAX:
             text = (
                 gettext("@%(handle)s: %(amount)s from %(donors)d people on Flattr waits for you: ")
                 % values
                 + claim_url
             )
-    return text[:280]
+    return text[: OwnerNotice.TEXT_MAX]
 
 
 def notice_send(*, account_id: int) -> OwnerNotice | None:
@@ -590,12 +590,14 @@ def notice_send(*, account_id: int) -> OwnerNotice | None:
     except XError as error:
         logger.warning("Owner notice for @%s failed: %s", account.handle, error)
         OwnerNotice.objects.filter(pk=notice.pk).update(
-            state=OwnerNotice.State.FAILED, error=str(error)[:300]
+            state=OwnerNotice.State.FAILED, error=str(error)[: OwnerNotice.ERROR_MAX]
         )
         notice.refresh_from_db()
         return notice
     OwnerNotice.objects.filter(pk=notice.pk).update(
-        state=OwnerNotice.State.SENT, tweet_id=tweet_id[:32], sent_at=timezone.now()
+        state=OwnerNotice.State.SENT,
+        tweet_id=tweet_id[: OwnerNotice.TWEET_ID_MAX],
+        sent_at=timezone.now(),
     )
     notice.refresh_from_db()
     return notice
@@ -721,7 +723,7 @@ def pending_handle_resolve(*, pending_id: int, now: dt.datetime | None = None) -
             x_user = x_gateway.user_by_username(pending.handle)
         except XError as error:
             PendingHandle.objects.filter(pk=pending.pk).update(
-                attempts=pending.attempts + 1, last_error=str(error)[:200]
+                attempts=pending.attempts + 1, last_error=str(error)[: PendingHandle.LAST_ERROR_MAX]
             )
             _pending_settle(pending_id, account=None, now=now, release_all=False)
             return "waiting"

@@ -52,7 +52,7 @@ def user_account(user, kind: str) -> LedgerAccount:
 
 def pool_account_create(*, label: str) -> LedgerAccount:
     """Open a new held pool (one per platform account)."""
-    return LedgerAccount.objects.create(kind=Kind.POOL, label=label[:200])
+    return LedgerAccount.objects.create(kind=Kind.POOL, label=label[: LedgerAccount.LABEL_MAX])
 
 
 @transaction.atomic
@@ -94,7 +94,7 @@ def transfer_post(
                 debit=debit,
                 credit=credit,
                 amount=amount_cents,
-                memo=memo[:300],
+                memo=memo[: Transfer.MEMO_MAX],
                 month=month,
             )
             LedgerAccount.objects.filter(pk=debit.pk).update(balance=F("balance") - amount_cents)
@@ -438,7 +438,7 @@ def deposit_payment_update(
         deposit.charge_id = charge_id
     if deposit.is_open and deposit.credited_at is None:
         deposit.status = status
-        deposit.failure = failure[:500]
+        deposit.failure = failure[: Deposit.FAILURE_MAX]
     deposit.save()
     if deposit.payment_id or deposit.charge_id:
         stripe_events_replay(deposit.payment_id or "", deposit.charge_id)
@@ -525,7 +525,7 @@ def deposit_fail(*, deposit: Deposit, status: str, failure: str) -> bool:
     if deposit.credited_at is not None:
         return False
     deposit.status = status
-    deposit.failure = failure[:500]
+    deposit.failure = failure[: Deposit.FAILURE_MAX]
     deposit.save(update_fields=["status", "failure", "updated_at"])
     return True
 
@@ -587,7 +587,7 @@ def dispute_record(
             "amount": amount_cents,
             "status": status,
             "status_at": event_created,
-            "reason": reason[:100],
+            "reason": reason[: Dispute.REASON_MAX],
         },
     )
     if dispute.deposit_id != deposit.pk:
@@ -672,7 +672,7 @@ def auto_topup_card_store(
         user=user, defaults={"payment_method_id": payment_method_id, "amount": amount_cents}
     )
     topup.payment_method_id = payment_method_id
-    topup.card_label = label[:100]
+    topup.card_label = label[: AutoTopUp.CARD_LABEL_MAX]
     topup.amount = amount_cents
     topup.active = True
     topup.last_error = ""
