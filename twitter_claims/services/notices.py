@@ -43,13 +43,13 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
             )
             % values
         )
-        if len(text) > 280:
+        if len(text) > OwnerNotice.TEXT_MAX:
             text = (
                 gettext("@%(handle)s: %(amount)s from %(donors)d people on Flattr waits for you: ")
                 % values
                 + claim_url
             )
-    return text[:280]
+    return text[: OwnerNotice.TEXT_MAX]
 
 
 def notice_send(*, account_id: int) -> OwnerNotice | None:
@@ -82,12 +82,12 @@ def notice_send(*, account_id: int) -> OwnerNotice | None:
     except XError as error:
         logger.warning("Owner notice for @%s failed: %s", account.handle, error)
         OwnerNotice.objects.filter(pk=notice.pk).update(
-            state=OwnerNotice.State.FAILED, error=str(error)[:300]
+            state=OwnerNotice.State.FAILED, error=str(error)[: OwnerNotice.ERROR_MAX]
         )
         notice.refresh_from_db()
         return notice
     OwnerNotice.objects.filter(pk=notice.pk).update(
-        state=OwnerNotice.State.SENT, tweet_id=tweet_id[:32], sent_at=timezone.now()
+        state=OwnerNotice.State.SENT, tweet_id=tweet_id[: OwnerNotice.TWEET_ID_MAX], sent_at=timezone.now()
     )
     notice.refresh_from_db()
     return notice
