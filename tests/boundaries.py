@@ -53,7 +53,7 @@ def written_tables(sql: str) -> set[str]:
     return {match.group(1).lower() for match in _WRITE.finditer(_COMMENT.sub(" ", sql))}
 
 
-def _file_app(filename: str) -> str | None | bool:
+def _file_app(filename: str) -> str | bool | None:
     """Return the app a source file belongs to, None if it is no app's, False if exempt."""
     try:
         relative = Path(filename).resolve().relative_to(ROOT)
@@ -74,7 +74,7 @@ def _transparent(filename: str) -> bool:
     return f"{os.sep}django{os.sep}db{os.sep}" in filename or filename.startswith(_STDLIB)
 
 
-def issuing_app(frame) -> str | None | bool:
+def issuing_app(frame) -> str | bool | None:
     """Return the app whose code issued the statement: the innermost frame that is not the ORM.
 
     A statement that a library issues for its own reasons (allauth's login updating
