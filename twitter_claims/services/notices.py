@@ -87,7 +87,9 @@ def notice_send(*, account_id: int) -> OwnerNotice | None:
         notice.refresh_from_db()
         return notice
     OwnerNotice.objects.filter(pk=notice.pk).update(
-        state=OwnerNotice.State.SENT, tweet_id=tweet_id[: OwnerNotice.TWEET_ID_MAX], sent_at=timezone.now()
+        state=OwnerNotice.State.SENT,
+        tweet_id=tweet_id[: OwnerNotice.TWEET_ID_MAX],
+        sent_at=timezone.now(),
     )
     notice.refresh_from_db()
     return notice
