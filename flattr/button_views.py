@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
-from flattr.models import Flattr, Thing
+from flattr.models import DESCRIPTION_MAX, TITLE_MAX, Flattr, Thing
 from flattr.platforms import ButtonAccount, button_account, platform_list
 from flattr.selectors import (
     BUTTON_LOCAL_CACHE,
@@ -142,7 +142,7 @@ def _confirm_query(request: HttpRequest, uid: str, url: str, data: ButtonData) -
         for name in ("title", "description", "language", "tags", "category", "hidden"):
             value = request.GET.get(name, "")
             if value:
-                params[name] = value[:1000]
+                params[name] = value[:DESCRIPTION_MAX]  # the longest of these fields
     account = button_account(request.GET)
     if account is not None:
         params.update(account.query())
@@ -212,7 +212,7 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
     language = getattr(request, "LANGUAGE_CODE", "")
     account_query = account.query() if account else {}
     etag = _etag("button", data.as_cache(), button, confirm_url, language, account_query)
-    title = data.title or request.GET.get("title", "")[:100]
+    title = data.title or request.GET.get("title", "")[:TITLE_MAX]
     count_query = urlencode({"uid": uid, "url": url})
     context = {
         "button": button,

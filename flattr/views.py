@@ -55,6 +55,9 @@ PAYMENT_PAGES = {
     "wallet": (("payments:wallet",), "/payments/wallet/"),
 }
 DASHBOARD_THINGS = 5
+# A search longer than this is cut: no title, tag or URL fragment worth finding is longer, and
+# every character is matched with ILIKE against four columns.
+SEARCH_QUERY_MAX = 200
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -134,7 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def explore(request: HttpRequest) -> HttpResponse:
     """Search and browse public things."""
-    query = request.GET.get("q", "")[:200]
+    query = request.GET.get("q", "")[:SEARCH_QUERY_MAX]
     category = request.GET.get("category", "")
     sort = "recent" if request.GET.get("sort") == "recent" else "popular"
     page = things_search(query=query, category=category, sort=sort, page=request.GET.get("page"))

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from twitter_claims.models import PlatformAccount
 from twitter_claims.providers import (
     USER_ID_RE,
     OAuthStart,
@@ -63,7 +64,9 @@ class GitHub(Provider):
         user_id, login = str(body.get("id", "")), str(body.get("login", ""))
         if not USER_ID_RE.match(user_id) or not LOGIN_RE.match(login):
             raise ProviderError("bad_response", "GitHub answered a malformed user.")
-        return ProviderUser(id=user_id, username=login, name=str(body.get("name") or "")[:100])
+        return ProviderUser(
+            id=user_id, username=login, name=str(body.get("name") or "")[: PlatformAccount.NAME_MAX]
+        )
 
     def _api(self, path: str, token: str = ""):
         if not settings.GITHUB_API_BASE:

@@ -13,6 +13,8 @@ from django.urls import reverse
 from twitter_claims import x_gateway
 from twitter_claims.providers import OAuthStart, Provider, ProviderUser, provider_register
 
+POST_MAX = 280  # the length of a post on X
+
 
 class X(Provider):
     key = "twitter"

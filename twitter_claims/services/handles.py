@@ -218,7 +218,7 @@ def pending_handle_resolve(*, pending_id: int, now: dt.datetime | None = None) -
             x_user = x_gateway.user_by_username(pending.handle)
         except XError as error:
             PendingHandle.objects.filter(pk=pending.pk).update(
-                attempts=pending.attempts + 1, last_error=str(error)[:200]
+                attempts=pending.attempts + 1, last_error=str(error)[: PendingHandle.LAST_ERROR_MAX]
             )
             _pending_settle(pending_id, account=None, now=now, release_all=False)
             return "waiting"

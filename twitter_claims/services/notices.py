@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from payments.templatetags.money import format_cents as money
 from twitter_claims import selectors, x_gateway
 from twitter_claims.models import OwnerNotice, PlatformAccount
+from twitter_claims.providers.x import POST_MAX as X_POST_MAX
 from twitter_claims.x_gateway import XError
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,13 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
             )
             % values
         )
-        if len(text) > 280:
+        if len(text) > X_POST_MAX:
             text = (
                 gettext("@%(handle)s: %(amount)s from %(donors)d people on Flattr waits for you: ")
                 % values
                 + claim_url
             )
-    return text[:280]
+    return text[:X_POST_MAX]
 
 
 def notice_send(*, account_id: int) -> OwnerNotice | None:
@@ -82,12 +83,14 @@ def notice_send(*, account_id: int) -> OwnerNotice | None:
     except XError as error:
         logger.warning("Owner notice for @%s failed: %s", account.handle, error)
         OwnerNotice.objects.filter(pk=notice.pk).update(
-            state=OwnerNotice.State.FAILED, error=str(error)[:300]
+            state=OwnerNotice.State.FAILED, error=str(error)[: OwnerNotice.ERROR_MAX]
         )
         notice.refresh_from_db()
         return notice
     OwnerNotice.objects.filter(pk=notice.pk).update(
-        state=OwnerNotice.State.SENT, tweet_id=tweet_id[:32], sent_at=timezone.now()
+        state=OwnerNotice.State.SENT,
+        tweet_id=tweet_id[: OwnerNotice.TWEET_ID_MAX],
+        sent_at=timezone.now(),
     )
     notice.refresh_from_db()
     return notice
