@@ -423,7 +423,11 @@ if not PRODUCTION:
 # ---- Other platforms (twitter_claims/providers/: one module each, registered at start-up) ----
 PLATFORM_PROVIDERS = env.list(
     "PLATFORM_PROVIDERS",
-    default=["twitter_claims.providers.x", "twitter_claims.providers.github"],
+    default=[
+        "twitter_claims.providers.x",
+        "twitter_claims.providers.github",
+        "twitter_claims.providers.mastodon",
+    ],
 )
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
 # GitHub (an OAuth app). In development with no GITHUB_API_BASE: the fake GitHub that
@@ -451,6 +455,20 @@ GITHUB_CLIENT_SECRET = env.str(
 )
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")  # optional: a higher lookup rate limit
 GITHUB_OAUTH_SCOPES = env.list("GITHUB_OAUTH_SCOPES", default=[])  # public identity only
+# Mastodon: any instance at https://<domain>. MASTODON_INSTANCE_URLS (JSON, domain -> base URL)
+# maps instances to loopback fakes and then allows only those; development maps
+# mastodon.example to the fake bin/run-dev starts on 127.0.0.1:8423.
+_MASTODON_DEV = FLATTR_ENV == "development" and not env.str("MASTODON_INSTANCE_URLS", default="")
+MASTODON_INSTANCE_URLS = env.json(
+    "MASTODON_INSTANCE_URLS",
+    default={"mastodon.example": "http://127.0.0.1:8423"} if _MASTODON_DEV else {},
+)
+MASTODON_SERVICE_DOMAIN = env.str(
+    "MASTODON_SERVICE_DOMAIN", default="mastodon.example" if _MASTODON_DEV else ""
+)
+MASTODON_SERVICE_TOKEN = env.str(
+    "MASTODON_SERVICE_TOKEN", default="fake-mastodon-service" if _MASTODON_DEV else ""
+)
 
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)

@@ -229,3 +229,21 @@ class OAuthAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MastodonApp(models.Model):
+    """Our OAuth app on one Mastodon instance, registered through its `POST /api/v1/apps` the
+    first time someone claims an account there (every instance is its own OAuth server)."""
+
+    domain = models.CharField(_("instance"), max_length=DOMAIN_MAX, unique=True)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = models.CharField(_("client secret"), max_length=200)
+    redirect_uri = models.CharField(_("redirect URI"), max_length=500)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Mastodon app")
+        verbose_name_plural = _("Mastodon apps")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -52,7 +52,11 @@ def sign_in_form(view):
     def wrapped(request: HttpRequest, provider: str, *args, **kwargs) -> HttpResponse:
         response = view(request, provider, *args, **kwargs)
         found = provider_find(provider)
-        origin = found.oauth_origin(found.domain) if found else ""
+        domain = found.domain if found else ""
+        if found and not domain:  # per instance: the account's, or the one being signed in to
+            parsed = found.account_parse(kwargs.get("account", ""))
+            domain = parsed[1] if parsed else request.POST.get("domain", "")
+        origin = found.oauth_origin(domain) if found and domain else ""
         if origin:
             policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
             policy["form-action"] = [*policy.get("form-action", []), origin]
@@ -162,8 +166,16 @@ def oauth_start(request: HttpRequest, provider: str) -> HttpResponse:
     purpose = request.POST.get("purpose", "")
     if purpose not in ("claim", "login"):
         return _error_page(request, found, TwitterError("oauth_state"))
+    domain = found.domain
+    if not domain:  # per instance (Mastodon): the claim form names it
+        parsed = found.account_parse("x@" + request.POST.get("domain", "")[:253])
+        if parsed is None:
+            return _error_page(request, found, TwitterError("invalid_account", provider=found.name))
+        domain = parsed[1]
     try:
-        url = oauth.oauth_begin(session=request.session, purpose=purpose, provider=found)
+        url = oauth.oauth_begin(
+            session=request.session, purpose=purpose, provider=found, domain=domain
+        )
     except TwitterError as error:
         return _error_page(request, found, error)
     return HttpResponseRedirect(url)

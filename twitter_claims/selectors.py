@@ -163,9 +163,12 @@ def notices_due(*, now: dt.datetime | None = None) -> QuerySet[PlatformAccount]:
         .order_by("-created_at", "-pk")
         .values("pool_cents")[:1]
     )
+    from twitter_claims.providers import provider_list
+
+    notifying = [p.key for p in provider_list() if p.can_notify]
     return (
         PlatformAccount.objects.filter(
-            provider=PROVIDER,
+            provider__in=notifying,
             claimed_by__isnull=True,
             notices_opted_out=False,
             flattrs_opted_out=False,

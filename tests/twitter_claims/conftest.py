@@ -167,3 +167,44 @@ def provider_round_trip(client, fake: FakeProviderClient, provider: str, *, as_u
     start = client.post(f"/{provider}/-/start/", {"purpose": "claim"})
     assert start.status_code == 302, start.content
     return client.get(local(fake.authorize(start["Location"], as_user=as_user)))
+
+
+MASTODON_INSTANCES = ("one.example", "two.example")
+
+
+@pytest.fixture(scope="session")
+def _fake_mastodon_servers():
+    from twitter_claims.fake_mastodon import FakeMastodon
+    from twitter_claims.fake_provider import serve as serve_fake
+
+    running = {}
+    for domain in MASTODON_INSTANCES:
+        fake = FakeMastodon(domain=domain)
+        running[domain] = (fake, serve_fake(fake))
+    yield {d: (f, f"http://127.0.0.1:{s.server_port}") for d, (f, s) in running.items()}
+    for _fake, server in running.values():
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake_mastodon(_fake_mastodon_servers, settings) -> dict[str, FakeProviderClient]:
+    """Two fake Mastodon instances, one.example and two.example, each with @anna (109) and
+    @ben (110); our service account posts from one.example."""
+    settings.SITE_URL = SITE_URL
+    settings.MASTODON_INSTANCE_URLS = {d: base for d, (_f, base) in _fake_mastodon_servers.items()}
+    settings.MASTODON_SERVICE_DOMAIN = "one.example"
+    settings.MASTODON_SERVICE_TOKEN = "fake-mastodon-service"
+    settings.TWITTER_NOTIFY_THRESHOLD_CENTS = 1000
+    settings.TWITTER_NOTIFY_MIN_DONORS = 2
+    clients = {}
+    for domain, (fake, base) in _fake_mastodon_servers.items():
+        fake.reset()
+        clients[domain] = FakeProviderClient(base=base, fake=fake)
+    return clients
+
+
+def mastodon_round_trip(client, fake: FakeProviderClient, domain: str, *, as_user: str):
+    start = client.post("/mastodon/-/start/", {"purpose": "claim", "domain": domain})
+    assert start.status_code == 302, start.content
+    return client.get(local(fake.authorize(start["Location"], as_user=as_user)))
