@@ -427,6 +427,7 @@ PLATFORM_PROVIDERS = env.list(
         "twitter_claims.providers.x",
         "twitter_claims.providers.github",
         "twitter_claims.providers.mastodon",
+        "twitter_claims.providers.facebook",
     ],
 )
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
@@ -465,6 +466,30 @@ MASTODON_INSTANCE_URLS = env.json(
 )
 MASTODON_SERVICE_DOMAIN = env.str(
     "MASTODON_SERVICE_DOMAIN", default="mastodon.example" if _MASTODON_DEV else ""
+)
+# Facebook pages (Facebook Login and the Graph API). Development: the fake on 127.0.0.1:8424.
+_FAKE_FACEBOOK = "http://127.0.0.1:8424"
+_FACEBOOK_DEV = FLATTR_ENV == "development" and not env.str("FACEBOOK_GRAPH_BASE", default="")
+
+
+def _facebook(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_FACEBOOK + fake_path if _FACEBOOK_DEV else "")
+
+
+FACEBOOK_GRAPH_BASE = _facebook("FACEBOOK_GRAPH_BASE", "https://graph.facebook.com/v19.0", "")
+FACEBOOK_AUTHORIZE_URL = _facebook(
+    "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth", "/dialog/oauth"
+)
+FACEBOOK_TOKEN_URL = _facebook(
+    "FACEBOOK_TOKEN_URL",
+    "https://graph.facebook.com/v19.0/oauth/access_token",
+    "/oauth/access_token",
+)
+FACEBOOK_APP_ID = env.str("FACEBOOK_APP_ID", default="flattr-dev-facebook" if _FACEBOOK_DEV else "")
+FACEBOOK_APP_SECRET = env.str(
+    "FACEBOOK_APP_SECRET", default="flattr-dev-facebook-secret" if _FACEBOOK_DEV else ""
 )
 MASTODON_SERVICE_TOKEN = env.str(
     "MASTODON_SERVICE_TOKEN", default="fake-mastodon-service" if _MASTODON_DEV else ""

@@ -23,8 +23,11 @@ from flattr.errors import FlattrError, default_message
 
 
 def twitter_message(code: str, provider: str = "") -> str:
-    """Return the plain-words sentence for a code, in the active language."""
+    """Return the plain-words sentence for a code, in the active language (naming `provider`
+    when given; X's own messages otherwise)."""
     named = {"provider": provider}
+    if provider and code in PROVIDER_MESSAGES:
+        return PROVIDER_MESSAGES[code]() % named
     messages = {
         "invalid_account": _("That is not an account name on %(provider)s.") % named,
         "unknown_account": _("There is no account with that name on %(provider)s.") % named,
@@ -62,6 +65,22 @@ def twitter_message(code: str, provider: str = "") -> str:
         ),
     }
     return messages.get(code) or default_message(code)
+
+
+PROVIDER_MESSAGES = {
+    "oauth_denied": lambda: _("You cancelled the sign-in on %(provider)s. Nothing was changed."),
+    "oauth_failed": lambda: _(
+        "%(provider)s could not confirm the sign-in. Nothing was changed; please start again."
+    ),
+    "already_claimed": lambda: _(
+        "This %(provider)s account has already been claimed by another Flattr user. If that "
+        "was not you, contact us."
+    ),
+    "not_manager": lambda: _(
+        "The %(provider)s account you signed in with does not manage this page. Nothing was "
+        "changed."
+    ),
+}
 
 
 class TwitterError(FlattrError):

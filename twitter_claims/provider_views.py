@@ -29,12 +29,17 @@ from flattr.selectors import thing_flattr_count
 from twitter_claims import selectors
 from twitter_claims.errors import TwitterError
 from twitter_claims.models import PlatformAccount
-from twitter_claims.providers import Provider, provider_find, provider_list
+from twitter_claims.providers import USER_ID_RE, Provider, provider_find, provider_list
 from twitter_claims.services import claims, oauth
 from twitter_claims.services.accounts import account_flattr_add, account_for_provider_user
 from twitter_claims.views import ERROR_STATUS
 
-ERROR_STATUS = {**ERROR_STATUS, "provider_unavailable": 503, "provider_user_has_account": 409}
+ERROR_STATUS = {
+    **ERROR_STATUS,
+    "provider_unavailable": 503,
+    "provider_user_has_account": 409,
+    "not_manager": 403,
+}
 
 
 def _provider(key: str) -> Provider:
@@ -172,9 +177,11 @@ def oauth_start(request: HttpRequest, provider: str) -> HttpResponse:
         if parsed is None:
             return _error_page(request, found, TwitterError("invalid_account", provider=found.name))
         domain = parsed[1]
+    target = request.POST.get("target", "")  # the account to claim (Facebook: the page id)
+    extra = {"target": target} if USER_ID_RE.match(target) else {}
     try:
         url = oauth.oauth_begin(
-            session=request.session, purpose=purpose, provider=found, domain=domain
+            session=request.session, purpose=purpose, provider=found, domain=domain, extra=extra
         )
     except TwitterError as error:
         return _error_page(request, found, error)
@@ -203,7 +210,7 @@ def oauth_callback(request: HttpRequest, provider: str) -> HttpResponse:
     )
     if request.user.is_authenticated:
         if linked is not None and linked.claimed_by_id != request.user.pk:
-            return _error_page(request, found, TwitterError("already_claimed"))
+            return _error_page(request, found, TwitterError("already_claimed", provider=found.name))
         return _claim_for(request, found, domain, user)
     if linked is not None:
         return perform_login(

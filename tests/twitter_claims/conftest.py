@@ -208,3 +208,41 @@ def mastodon_round_trip(client, fake: FakeProviderClient, domain: str, *, as_use
     start = client.post("/mastodon/-/start/", {"purpose": "claim", "domain": domain})
     assert start.status_code == 302, start.content
     return client.get(local(fake.authorize(start["Location"], as_user=as_user)))
+
+
+FACEBOOK_APP = ("test-facebook", "test-facebook-secret")
+FACEBOOK_CALLBACK = SITE_URL + "/facebook/-/callback/"
+
+
+@pytest.fixture(scope="session")
+def _fake_facebook_server():
+    from twitter_claims.fake_facebook import FakeFacebook
+    from twitter_claims.fake_provider import serve as serve_fake
+
+    fake = FakeFacebook(clients={FACEBOOK_APP[0]: (FACEBOOK_APP[1], {FACEBOOK_CALLBACK})})
+    server = serve_fake(fake)
+    yield fake, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_facebook(_fake_facebook_server, settings) -> FakeProviderClient:
+    """The fake Graph API: the page bakery.berlin (777001), managed by Pat (501); Quinn (502)
+    manages nothing."""
+    fake, base = _fake_facebook_server
+    fake.reset()
+    settings.SITE_URL = SITE_URL
+    settings.FACEBOOK_GRAPH_BASE = base
+    settings.FACEBOOK_AUTHORIZE_URL = base + "/dialog/oauth"
+    settings.FACEBOOK_TOKEN_URL = base + "/oauth/access_token"
+    settings.FACEBOOK_APP_ID, settings.FACEBOOK_APP_SECRET = FACEBOOK_APP
+    settings.TWITTER_NOTIFY_THRESHOLD_CENTS = 100
+    settings.TWITTER_NOTIFY_MIN_DONORS = 1
+    return FakeProviderClient(base=base, fake=fake)
+
+
+def facebook_round_trip(client, fake: FakeProviderClient, page_id: str, *, as_user: str):
+    start = client.post("/facebook/-/start/", {"purpose": "claim", "target": page_id})
+    assert start.status_code == 302, start.content
+    return client.get(local(fake.authorize(start["Location"], as_user=as_user)))

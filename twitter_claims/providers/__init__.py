@@ -101,8 +101,10 @@ class Provider:
         raise NotImplementedError
 
     def oauth_finish(
-        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str, target: str = ""
     ) -> ProviderUser:
+        """Return who signed in. `target` is the id of the account the sign-in means to claim,
+        for providers where one person controls several (Facebook pages)."""
         raise NotImplementedError
 
     def oauth_origin(self, domain: str) -> str:

@@ -102,7 +102,7 @@ class GitHub(Provider):
         )
 
     def oauth_finish(
-        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str, target: str = ""
     ) -> ProviderUser:
         self._configured()
         token = oauth2_token(

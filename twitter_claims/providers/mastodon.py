@@ -165,7 +165,7 @@ class Mastodon(Provider):
         )
 
     def oauth_finish(
-        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str, target: str = ""
     ) -> ProviderUser:
         app = MastodonApp.objects.filter(domain=domain).first()
         if app is None:

@@ -51,7 +51,7 @@ class X(Provider):
         return x_gateway.oauth_start(redirect_uri=redirect_uri)
 
     def oauth_finish(
-        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str, target: str = ""
     ) -> ProviderUser:
         return x_gateway.oauth_finish(
             redirect_uri=redirect_uri, code=code, code_verifier=code_verifier

@@ -41,6 +41,13 @@ def _unavailable(provider: Provider) -> TwitterError:
     return TwitterError("provider_unavailable", provider=provider.name)
 
 
+def _named(provider: Provider, code: str) -> TwitterError:
+    """The error `code`, in the words of X's messages or naming the other provider."""
+    if provider.key == X.key:
+        return TwitterError(code)
+    return TwitterError(code, provider=provider.name)
+
+
 def _callback_url(provider: Provider) -> str:
     if provider.key == X.key:
         return settings.SITE_URL + reverse("twitter_claims:callback")
@@ -109,7 +116,7 @@ def oauth_complete(*, session, params, provider: Provider = X) -> tuple[XUser, d
     if spent != 1 or time.time() - float(flow.get("started", 0)) > max_age:
         raise TwitterError("oauth_state")
     if error:
-        raise TwitterError("oauth_denied")
+        raise _named(provider, "oauth_denied")
     if not code or len(code) > 512:
         raise TwitterError("oauth_failed")
     try:
@@ -118,12 +125,15 @@ def oauth_complete(*, session, params, provider: Provider = X) -> tuple[XUser, d
             code=code,
             code_verifier=flow["verifier"],
             domain=flow.get("domain") or provider.domain,
+            target=str(flow.get("target", "")),
         )
     except ProviderError as failure:
         logger.info("%s sign-in failed: %s", provider.name, failure)
         if failure.code in ("unavailable", "rate_limited", "not_configured"):
             raise _unavailable(provider) from failure
-        raise TwitterError("oauth_failed") from failure
+        if failure.code == "not_manager":
+            raise TwitterError("not_manager", provider=provider.name) from failure
+        raise _named(provider, "oauth_failed") from failure
     return x_user, flow
 
 
