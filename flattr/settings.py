@@ -201,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     # Owner notices are also queued right after payday; this daily run retries failed posts.
+    "platform-proof-codes": {
+        "task": "twitter_claims.tasks.proof_codes_check",
+        "schedule": crontab(minute="*/10"),
+    },
     "twitter-notices-daily": {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
@@ -431,6 +435,8 @@ PLATFORM_PROVIDERS = env.list(
     ],
 )
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
+# A one-time proof code (a claim without the platform's OAuth) is good for this many hours.
+PROOF_CODE_HOURS = env.int("PROOF_CODE_HOURS", default=24)
 # GitHub (an OAuth app). In development with no GITHUB_API_BASE: the fake GitHub that
 # bin/run-dev starts on 127.0.0.1:8422 (twitter_claims/fake_github.py).
 _FAKE_GITHUB = "http://127.0.0.1:8422"

@@ -38,9 +38,9 @@ class FakeGitHub(FakeOAuthProvider):
     def _user(self, user):
         if user is None:
             return _json("404 Not Found", {"message": "Not Found"})
-        return _json(
-            "200 OK", {"id": int(user["id"]), "login": user["login"], "name": user["name"]}
-        )
+        fields = {"login": user["login"], "name": user["name"]}
+        fields |= {"bio": user.get("bio", ""), "blog": user.get("blog", "")}
+        return _json("200 OK", {"id": int(user["id"]), **fields})
 
     def api(self, method, path, query, data, token):
         if method == "GET" and path == "/user":
@@ -64,6 +64,8 @@ class FakeGitHub(FakeOAuthProvider):
                     "id": str(data["id"]),
                     "login": data["login"],
                     "name": data.get("name", ""),
+                    "bio": data.get("bio", ""),
+                    "blog": data.get("blog", ""),
                 }
         elif what == "reset" and method == "POST":
             self.reset()

@@ -83,6 +83,7 @@ class FakeMastodon(FakeOAuthProvider):
                     "id": str(data["id"]),
                     "username": data["username"],
                     "display_name": data.get("display_name", ""),
+                    "note": data.get("note", ""),
                 }
         elif what == "reset" and method == "POST":
             self.reset()

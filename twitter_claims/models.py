@@ -247,3 +247,48 @@ class MastodonApp(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class ProofCode(models.Model):
+    """A one-time code a user places in an account's public profile (bio or website) to prove
+    they control it when the platform's OAuth is not available. Single use, expiring; the
+    check looks the account up by its numeric id, so a renamed or recycled handle proves
+    nothing. An admin may also verify by hand, and the reason stays on this row."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("waiting for the code")
+        USED = "used", _("bound")
+        EXPIRED = "expired", _("expired")
+        REVOKED = "revoked", _("replaced by a newer code")
+
+    CODE_MAX, REASON_MAX = 40, 500
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, related_name="proof_codes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proof_codes"
+    )
+    # Public by design (it is meant for a public profile), so kept as it is.
+    code = models.CharField(_("code"), max_length=CODE_MAX, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="open")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("bound at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("verified by hand by"),
+    )
+    reason = models.CharField(_("reason for verifying by hand"), max_length=REASON_MAX, blank=True)
+
+    class Meta:
+        verbose_name = _("proof code")
+        verbose_name_plural = _("proof codes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_state_display()})"

@@ -14,6 +14,8 @@ urlpatterns = [
     path("-/callback/", views.oauth_callback, name="platform_callback"),
     path("-/finish/", views.finish, name="platform_finish"),
     path("-/welcome/", views.welcome, name="platform_welcome"),
+    path("-/prove/", views.proof_start, name="platform_proof_start"),
+    path("-/prove/<int:code_id>/", views.proof_status, name="platform_proof"),
     re_path(r"^(?P<account>[^/-][^/]{0,199})/$", views.account_page, name="platform_account"),
     re_path(
         r"^(?P<account>[^/-][^/]{0,199})/count\.json$", views.account_count, name="platform_count"

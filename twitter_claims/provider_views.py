@@ -294,3 +294,47 @@ def account_flattr_any(request: HttpRequest) -> HttpResponse:
         % {"account": label},
     )
     return redirect(_safe_next(request, fallback))
+
+
+@require_POST
+@login_required
+def proof_start(request: HttpRequest, provider: str) -> HttpResponse:
+    """Claim without the platform's sign-in: give the user a one-time code for the account."""
+    from twitter_claims.services.proofs import proof_code_issue
+
+    found = _provider(provider)
+    handle, domain = _parsed_or_404(found, request.POST.get("account", ""))
+    record = selectors.account_on(provider=found.key, domain=domain, handle=handle)
+    if record is None:
+        raise Http404("No such account.")
+    try:
+        code = proof_code_issue(account_id=record.pk, user=request.user)
+    except FlattrError as error:
+        return _error_page(request, found, error)
+    return redirect("platform_proof", provider=found.key, code_id=code.pk)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def proof_status(request: HttpRequest, provider: str, code_id: int) -> HttpResponse:
+    """The code to place in the profile, and "check now" (POST queues the check)."""
+    from twitter_claims import tasks
+    from twitter_claims.models import ProofCode
+
+    found = _provider(provider)
+    code = (
+        ProofCode.objects.select_related("account")
+        .filter(pk=code_id, user=request.user, account__provider=found.key)
+        .first()
+    )
+    if code is None:
+        raise Http404("No such code.")
+    if request.method == "POST":
+        try:
+            tasks.proof_code_check.delay(code.pk)
+        except FlattrError as error:
+            return _error_page(request, found, error)
+        return redirect("platform_proof", provider=found.key, code_id=code.pk)
+    code.refresh_from_db()
+    return render(request, "twitter_claims/provider_proof.html", {"provider": found, "code": code})

@@ -97,6 +97,11 @@ class Provider:
     def user_by_id(self, user_id: str, domain: str) -> ProviderUser | None:
         raise ProviderError("not_supported")
 
+    def profile_text(self, user_id: str, domain: str) -> str:
+        """Return the public profile text (bio, website, …) of the account with this numeric id,
+        where a one-time proof code may be placed. Raise ProviderError when unsure."""
+        raise ProviderError("not_supported", f"{self.name} profiles cannot be read here.")
+
     def oauth_start(self, *, redirect_uri: str, domain: str) -> OAuthStart:
         raise NotImplementedError
 

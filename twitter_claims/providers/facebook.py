@@ -89,6 +89,14 @@ class Facebook(Provider):
     def user_by_id(self, user_id: str, domain: str) -> ProviderUser | None:
         return self.user_lookup(user_id, domain) if USER_ID_RE.match(user_id) else None
 
+    def profile_text(self, user_id: str, domain: str) -> str:
+        if not USER_ID_RE.match(user_id):
+            return ""
+        status, body = self._api(f"/{user_id}", self._app_token(), fields="about,website")
+        if status == 404 or not isinstance(body, dict):
+            return ""
+        return " ".join(str(body.get(field) or "") for field in ("about", "website"))
+
     def oauth_start(self, *, redirect_uri: str, domain: str) -> OAuthStart:
         if not settings.FACEBOOK_AUTHORIZE_URL or not settings.FACEBOOK_APP_ID:
             raise ProviderError("not_configured", "Facebook Login is not configured.")

@@ -86,6 +86,14 @@ class GitHub(Provider):
         status, body = self._api(f"/user/{user_id}", settings.GITHUB_TOKEN)
         return None if status == 404 else self._user(body)
 
+    def profile_text(self, user_id: str, domain: str) -> str:
+        if not USER_ID_RE.match(user_id):
+            return ""
+        status, body = self._api(f"/user/{user_id}", settings.GITHUB_TOKEN)
+        if status == 404 or not isinstance(body, dict):
+            return ""
+        return " ".join(str(body.get(field) or "") for field in ("bio", "blog"))
+
     def _configured(self) -> None:
         names = ("GITHUB_AUTHORIZE_URL", "GITHUB_TOKEN_URL", "GITHUB_CLIENT_ID", "GITHUB_API_BASE")
         missing = [name for name in names if not getattr(settings, name)]

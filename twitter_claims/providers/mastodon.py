@@ -121,6 +121,18 @@ class Mastodon(Provider):
         )
         return None if status == 404 else self._user(body)
 
+    def profile_text(self, user_id: str, domain: str) -> str:
+        if not USER_ID_RE.match(user_id):
+            return ""
+        status, body = json_request(
+            "GET", self.base(domain) + f"/api/v1/accounts/{user_id}", name=domain
+        )
+        if status == 404 or not isinstance(body, dict):
+            return ""
+        fields = body.get("fields") if isinstance(body.get("fields"), list) else []
+        values = [str(f.get("value", "")) for f in fields if isinstance(f, dict)]
+        return " ".join([str(body.get("note") or ""), *values])
+
     # ---- OAuth, per instance ----
 
     def app_for(self, domain: str, redirect_uri: str) -> MastodonApp:
