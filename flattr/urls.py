@@ -19,6 +19,12 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("twitter/", include("twitter_claims.urls")),
     path("platforms/flattr/", platform_views.account_flattr_any, name="platform_flattr_any"),
+    path("platforms/connected/", platform_views.connected, name="platform_connected"),
+    path(
+        "platforms/connected/<int:account_id>/disconnect/",
+        platform_views.disconnect,
+        name="platform_disconnect",
+    ),
     re_path(r"^(?P<provider>github|mastodon|facebook)/", include("twitter_claims.provider_urls")),
     path("", include("flattr.thing_urls")),
 ]

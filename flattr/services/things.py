@@ -346,3 +346,11 @@ def account_thing_hidden_set(*, thing_id: int, hidden: bool) -> None:
     resolved or released), so every way of flattring it is refused with `thing_hidden`."""
     Thing.objects.filter(pk=thing_id).update(hidden=hidden)
     _account_thing_changed(thing_id)
+
+
+@transaction.atomic
+def account_thing_release(*, thing_id: int, payee) -> None:
+    """Give a platform account's thing back to no one (its owner disconnected the account):
+    from now on its shares wait in `payee`, the account's held pool, again."""
+    Thing.objects.filter(pk=thing_id).update(owner=None, payee=payee)
+    _account_thing_changed(thing_id)
