@@ -3,9 +3,9 @@
 Three modes, chosen by FLATTR_ENV:
 - ``production`` (the default): DEBUG off, every production secret required; a missing one stops
   start-up with a message naming it.
-- ``development`` (``make run``): DEBUG on, embedded PostgreSQL when DATABASE_URL is unset, eager
-  Celery and local cache when REDIS_URL is unset, email to the console, localstripe and the fake X
-  provider on loopback.
+- ``development`` (``make run``): DEBUG on, embedded PostgreSQL when DATABASE_URL is unset, embedded
+  Redis when REDIS_URL is unset, email to the console, localstripe and the fake X provider on
+  loopback.
 - ``test`` (chosen automatically under pytest): like development without DEBUG, mail in memory.
 """
 
@@ -149,8 +149,14 @@ DATABASES["default"]["TEST"] = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: cache, sessions and the Celery broker. Without it: local memory and eager tasks.
+# Redis: cache, sessions and the Celery broker. Without REDIS_URL, development and tests start
+# (or attach to) an embedded server, as they do PostgreSQL, so a fresh clone runs the Redis tests
+# and a real worker; EMBEDDED_REDIS=false instead gives local memory and eager tasks.
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not PRODUCTION and env.bool("EMBEDDED_REDIS", default=True):
+    from flattr.embedded_redis import embedded_redis_url
+
+    REDIS_URL = embedded_redis_url()
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="flattr")
 if REDIS_URL:
     CACHES = {
