@@ -25,6 +25,6 @@ class NulCharacterRefusedMiddleware:
             for key, values in request.GET.lists()
         ):
             return HttpResponseBadRequest(
-                "The address contains a NUL character (%00).", content_type="text/plain"
+                "The address contains a control character (NUL, %00).", content_type="text/plain"
             )
         return self.get_response(request)

@@ -28,6 +28,7 @@ from flattr.selectors import (
     month_next,
     month_start,
 )
+from flattr.url_destinations import url_destination_check
 from flattr.urls_normalize import url_normalize
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -83,9 +84,11 @@ def thing_fields_clean(
 
 def url_clean(url: str) -> str:
     try:
-        return url_normalize(url)
+        normalized = url_normalize(url)
+        url_destination_check(normalized)
     except ValueError as error:
         raise FlattrError("invalid_url", str(error), field="url") from error
+    return normalized
 
 
 def title_clean(title: str) -> str:

@@ -430,5 +430,8 @@ if not PRODUCTION:
 
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
+# Let things point at private networks and this site (see flattr/url_destinations.py): only for
+# experiments with a blog on one's own machine; never in production.
+THING_URLS_PRIVATE_ALLOWED = env.bool("THING_URLS_PRIVATE_ALLOWED", default=False)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
