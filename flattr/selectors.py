@@ -17,9 +17,9 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from flattr.models import Flattr, Subscription, Thing
+from payments.months import month_start
 
 COUNT_KEY = "flattr:count:{thing_id}"
 BUTTON_KEY = "flattr:button:{digest}"
@@ -65,17 +65,6 @@ class LocalCache:
 
 # Rendered button responses by (query string, language); see flattr.button_views.button_view.
 BUTTON_LOCAL_CACHE = LocalCache(ttl=1.0, max_entries=10_000)
-
-
-def month_start(date: dt.date | None = None) -> dt.date:
-    """Return the first day of the month `date` (default: today, UTC) falls in."""
-    date = date or timezone.now().date()
-    return date.replace(day=1)
-
-
-def month_next(month: dt.date) -> dt.date:
-    """Return the first day of the month after `month`."""
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def thing_flattr_count(thing_id: int) -> int:

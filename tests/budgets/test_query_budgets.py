@@ -21,7 +21,8 @@ from django.urls import reverse
 
 from flattr.models import Subscription
 from flattr.selectors import month_start
-from payments.payday import month_previous, payday_run
+from payments.months import month_previous
+from payments.payday import payday_run
 from tests.factories import make_user
 from tests.payments.payday_data import MONTH, make_donor, make_flattr, make_thing
 from tests.twitter_claims.journeys import donors_flattr, payday_for
