@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs a real Redis: set REDIS_URL, or leave EMBEDDED_REDIS on")
     for item in items:
-        if "redis" in item.keywords:
+        if item.get_closest_marker("redis"):
             item.add_marker(skip)
 
 
@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     """Under CI, turn the skip of a browser or Redis test into a failure that says why."""
     report = yield
-    if CI and report.skipped and any(mark in item.keywords for mark in MUST_RUN_UNDER_CI):
+    if CI and report.skipped and any(item.get_closest_marker(m) for m in MUST_RUN_UNDER_CI):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"CI=true: this test must run, but it was skipped: {reason}"
