@@ -9,9 +9,9 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from payments.payday import sql as payday_module
 from payments.models import LedgerAccount, Payday, Share, Transfer
 from payments.payday import PaydayError, payday_check, payday_run
+from payments.payday import sql as payday_module
 from payments.selectors import ledger_check
 from payments.services import system_account
 from payments.split import split_budget

@@ -110,7 +110,10 @@ def test_a_refused_transfer_reverses_exactly_and_tells_the_recipient(
     moves = Transfer.objects.filter(key__startswith=f"payout:{payout.pk}").order_by("id")
     assert [(t.kind, t.amount) for t in moves] == [("payout", 3000), ("payout_reversal", 3000)]
     assert "the money is back in your earnings" in mail.outbox[-1].subject
-    assert "Your platform balance is too low." in client.get(reverse("payments:payouts")).content.decode()
+    assert (
+        "Your platform balance is too low."
+        in client.get(reverse("payments:payouts")).content.decode()
+    )
 
 
 def test_a_failed_bank_payout_reverses_once_whatever_events_follow(
@@ -155,7 +158,7 @@ def test_a_request_outside_the_limits_is_refused_with_a_clear_message(
 ):
     onboard(client, fake_connect)
 
-    review, confirm = request_payout(client, amount=amount)
+    _review, confirm = request_payout(client, amount=amount)
 
     assert confirm.status_code == 400
     assert message in confirm.content.decode()
@@ -170,7 +173,7 @@ def test_new_recipients_earnings_are_held_and_the_page_says_until_when(
     onboard(client, fake_connect)
 
     page = client.get(reverse("payments:payouts")).content.decode()
-    review, confirm = request_payout(client, amount="20")
+    _review, confirm = request_payout(client, amount="20")
 
     assert "€50.00 is held: earnings of new recipients wait 30 days" in page
     assert confirm.status_code == 400
@@ -183,11 +186,13 @@ def test_new_recipients_earnings_are_held_and_the_page_says_until_when(
 def test_changed_payout_details_block_payouts_for_five_days(client, recipient, fake_connect):
     onboard(client, fake_connect)
     account = PayoutAccount.objects.get(user=recipient)
-    fake_connect.post(f"accounts/{account.stripe_account_id}/bank", iban="FR1420041010050500013M02606")
+    fake_connect.post(
+        f"accounts/{account.stripe_account_id}/bank", iban="FR1420041010050500013M02606"
+    )
     assert fake_connect.deliver(client)[-1] == "applied"  # account.updated
 
     page = client.get(reverse("payments:payouts")).content.decode()
-    review, confirm = request_payout(client, amount="20")
+    _review, confirm = request_payout(client, amount="20")
 
     account.refresh_from_db()
     assert account.bank_label == "FR •••• 2606" and account.details_changed_at is not None

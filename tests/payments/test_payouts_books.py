@@ -65,11 +65,9 @@ def _on_their_way() -> int:
     return open_payouts.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def test_payouts_clearing_holds_what_is_on_its_way_and_returns_to_zero(
-    fake_connect, admin_client
-):
+def test_payouts_clearing_holds_what_is_on_its_way_and_returns_to_zero(fake_connect, admin_client):
     people = [_recipient(name, 3000 + 1000 * i, fake_connect) for i, name in enumerate("abcd")]
-    for (user, client), amount in zip(people, ["12", "20.50", "everything", "33"], strict=True):
+    for (_user, client), amount in zip(people, ["12", "20.50", "everything", "33"], strict=True):
         if amount == "everything":
             request_payout(client, everything=True)
         else:
