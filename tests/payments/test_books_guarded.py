@@ -104,3 +104,48 @@ def test_a_transfer_overdrawing_a_wallet_is_refused_as_a_whole(funded):
 
     assert "ledger_wallets_and_pools_not_negative" in message
     assert not Transfer.objects.filter(key="guard:overdraw").exists()
+
+
+def _web_role_sql(role: str) -> str:
+    """bin/db-roles.sql as psql would send it, for a throwaway role name."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "bin" / "db-roles.sql").read_text()
+    owner = connection.ops.quote_name(connection.get_connection_params()["user"])
+    return (
+        text.replace("flattr_web", role)
+        .replace(":'web_password'", "'not-used'")
+        .replace(':"owner"', owner)
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE payments_transfer",
+        "ALTER TABLE payments_ledgeraccount DISABLE TRIGGER payments_ledgeraccount_balance_guard",
+        "ALTER TABLE payments_transfer DISABLE TRIGGER ALL",
+        "DROP TRIGGER payments_transfer_balances_move ON payments_transfer",
+        "CREATE TABLE sneaky (id int)",
+        "UPDATE payments_ledgeraccount SET balance = balance + 100000",
+    ],
+)
+def test_the_sites_database_role_cannot_get_around_the_guards(funded, statement):
+    """The docker-compose stack serves the site as flattr_web (bin/db-roles.sql): rows only."""
+    role = "flattr_web_test_guard"
+    with transaction.atomic():  # rolled back: the role never outlives the test
+        with connection.cursor() as cursor:
+            cursor.execute(_web_role_sql(role))
+            cursor.execute(f"SET LOCAL ROLE {role}")
+            cursor.execute("SELECT count(*) FROM payments_transfer")  # it may read
+            assert cursor.fetchone()[0] == 1
+        message = _refused(statement)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+        transaction.set_rollback(True)
+
+    assert (
+        "permission denied" in message
+        or "must be owner" in message
+        or ("moves only with a transfer" in message)
+    )
