@@ -353,7 +353,7 @@ def _apply(row: StripeEvent, event: dict, obj: dict) -> None:
             mismatch = error.code == "amount_mismatch"
             if deposit is not None and mismatch and deposit.credited_at is None:
                 deposit.status = Deposit.Status.REJECTED
-                deposit.failure = error.message[:500]
+                deposit.failure = error.message[: Deposit.FAILURE_MAX]
                 deposit.save(update_fields=["status", "failure", "updated_at"])
             row.deposit = deposit
             row.payment_id = (deposit.payment_id if deposit else "") or next(

@@ -63,7 +63,9 @@ class Deposit(models.Model):
     payment_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     charge_id = models.CharField(max_length=255, blank=True, db_index=True)
-    failure = models.CharField(max_length=500, blank=True)  # Stripe's words, shown to the user
+    FAILURE_MAX = 500
+    # Stripe's words, shown to the user.
+    failure = models.CharField(max_length=FAILURE_MAX, blank=True)
     credited_at = models.DateTimeField(null=True, blank=True)
     # Cumulative amount Stripe reports as refunded (charge.amount_refunded); the ledger has
     # debited exactly this much for refunds of this deposit.
@@ -105,7 +107,8 @@ class Dispute(models.Model):
     dispute_id = models.CharField(max_length=255, unique=True)
     deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="disputes")
     amount = models.BigIntegerField()  # cents, > 0, at most the deposit
-    reason = models.CharField(max_length=100, blank=True)
+    REASON_MAX = 100
+    reason = models.CharField(max_length=REASON_MAX, blank=True)
     status = models.CharField(max_length=32)  # Stripe's status from the newest event seen
     status_at = models.BigIntegerField(default=0)  # that event's `created` (Unix seconds)
     debited = models.BooleanField(default=False)
@@ -171,7 +174,8 @@ class AutoTopUp(models.Model):
         related_name="auto_topup",
     )
     payment_method_id = models.CharField(max_length=255)
-    card_label = models.CharField(max_length=100, blank=True)  # e.g. "visa •••• 4242"
+    CARD_LABEL_MAX = 100
+    card_label = models.CharField(max_length=CARD_LABEL_MAX, blank=True)  # "visa •••• 4242"
     amount = models.BigIntegerField()  # cents charged each time, > 0
     active = models.BooleanField(default=True)
     last_month = models.DateField(null=True, blank=True)  # the month last charged for

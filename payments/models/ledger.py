@@ -36,7 +36,8 @@ class LedgerAccount(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger_accounts",
     )
-    label = models.CharField(max_length=200, blank=True)
+    LABEL_MAX = 200
+    label = models.CharField(max_length=LABEL_MAX, blank=True)
     # Cached sum of credits - debits, updated in the same transaction as each transfer.
     balance = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -138,7 +139,8 @@ class Transfer(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    memo = models.CharField(max_length=300, blank=True)
+    MEMO_MAX = 300
+    memo = models.CharField(max_length=MEMO_MAX, blank=True)
 
     class Meta:
         verbose_name = _("transfer")

@@ -43,7 +43,7 @@ def auto_topup_card_store(
         user=user, defaults={"payment_method_id": payment_method_id, "amount": amount_cents}
     )
     topup.payment_method_id = payment_method_id
-    topup.card_label = label[:100]
+    topup.card_label = label[: AutoTopUp.CARD_LABEL_MAX]
     topup.amount = amount_cents
     topup.active = True
     topup.last_error = ""

@@ -165,7 +165,7 @@ def deposit_payment_update(
         deposit.charge_id = charge_id
     if deposit.is_open and deposit.credited_at is None:
         deposit.status = status
-        deposit.failure = failure[:500]
+        deposit.failure = failure[: Deposit.FAILURE_MAX]
     deposit.save()
     if deposit.payment_id or deposit.charge_id:
         stripe_events_replay(deposit.payment_id or "", deposit.charge_id)
@@ -252,7 +252,7 @@ def deposit_fail(*, deposit: Deposit, status: str, failure: str) -> bool:
     if deposit.credited_at is not None:
         return False
     deposit.status = status
-    deposit.failure = failure[:500]
+    deposit.failure = failure[: Deposit.FAILURE_MAX]
     deposit.save(update_fields=["status", "failure", "updated_at"])
     return True
 
@@ -314,7 +314,7 @@ def dispute_record(
             "amount": amount_cents,
             "status": status,
             "status_at": event_created,
-            "reason": reason[:100],
+            "reason": reason[: Dispute.REASON_MAX],
         },
     )
     if dispute.deposit_id != deposit.pk:

@@ -40,7 +40,7 @@ def user_account(user, kind: str) -> LedgerAccount:
 
 def pool_account_create(*, label: str) -> LedgerAccount:
     """Open a new held pool (one per platform account)."""
-    return LedgerAccount.objects.create(kind=Kind.POOL, label=label[:200])
+    return LedgerAccount.objects.create(kind=Kind.POOL, label=label[: LedgerAccount.LABEL_MAX])
 
 
 @transaction.atomic
@@ -82,7 +82,7 @@ def transfer_post(
                 debit=debit,
                 credit=credit,
                 amount=amount_cents,
-                memo=memo[:300],
+                memo=memo[: Transfer.MEMO_MAX],
                 month=month,
             )
     except IntegrityError as error:
