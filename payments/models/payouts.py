@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 STRIPE_ID_LENGTH = 255
 REASON_LENGTH = 500
+BANK_LABEL_LENGTH = 100
 
 
 class PayoutAccount(models.Model):
@@ -35,7 +36,7 @@ class PayoutAccount(models.Model):
     # The bank account payouts go to, as Stripe names it (an id, never the number), and when it
     # last changed after the first one: the account-takeover guard counts from then.
     bank_account_id = models.CharField(max_length=STRIPE_ID_LENGTH, blank=True)
-    bank_label = models.CharField(max_length=100, blank=True)
+    bank_label = models.CharField(max_length=BANK_LABEL_LENGTH, blank=True)
     details_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -25,6 +25,7 @@ from accounts.mail import mail_queue
 from payments import stripe_gateway
 from payments.errors import PaymentError
 from payments.models import Payout, PayoutAccount, Transfer
+from payments.models.payouts import BANK_LABEL_LENGTH, REASON_LENGTH
 from payments.selectors import payout_fee, payout_standing
 from payments.services.ledger import (
     Kind,
@@ -110,7 +111,7 @@ def payout_account_apply(*, state: stripe_gateway.ConnectAccount) -> PayoutAccou
         if account.bank_account_id:
             account.details_changed_at = timezone.now()
         account.bank_account_id = state.bank_account_id
-        account.bank_label = state.bank_label[:100]
+        account.bank_label = state.bank_label[:BANK_LABEL_LENGTH]
     account.save()
     return account
 
@@ -343,7 +344,7 @@ def payout_fail(*, payout_id: int, reason: str) -> bool:
         memo=f"Payout {payout.pk} failed; returned",
     )
     payout.status = Payout.Status.FAILED
-    payout.failure = (reason or gettext("The payout failed."))[:500]
+    payout.failure = (reason or gettext("The payout failed."))[:REASON_LENGTH]
     payout.finished_at = timezone.now()
     payout.save()
     _mail(payout, "failed")
