@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from payments import selectors, services
+from payments import selectors, services, stripe_gateway
 from payments.errors import PaymentError
 from payments.models import Payout, PayoutAccount
 from payments.models.payouts import REASON_LENGTH
@@ -71,7 +71,7 @@ class PayoutAdmin(admin.ModelAdmin):
     list_select_related = ("user", "account", "decided_by")
     ordering = ("requested_at", "id")  # oldest first: the queue is worked from the top
     action_form = PayoutActionForm
-    actions = ("payouts_approve", "payouts_reject")
+    actions = ("payouts_approve", "payouts_reject", "payouts_send")
     readonly_fields = [field.name for field in Payout._meta.fields]
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -123,6 +123,19 @@ class PayoutAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject the selected payouts (with the reason above)"))
     def payouts_reject(self, request, queryset):
         self._decide(request, queryset, approve=False)
+
+    @admin.action(description=_("Send again (approved payouts not yet sent)"))
+    def payouts_send(self, request, queryset):
+        sent = 0
+        for payout in queryset.filter(status=Payout.Status.APPROVED).order_by("requested_at"):
+            try:
+                payout = services.payout_send(payout_id=payout.pk)
+            except stripe_gateway.GatewayError as error:
+                self.message_user(request, f"#{payout.pk}: {error.message}", messages.ERROR)
+                continue
+            self.log_change(request, payout, f"sent again: {payout.status}")
+            sent += 1
+        self.message_user(request, f"{sent} {_('sent again')}.", messages.INFO)
 
     def _decide(self, request, queryset, *, approve: bool) -> None:
         reason = request.POST.get("reason", "")

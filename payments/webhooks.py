@@ -238,7 +238,9 @@ def _payout_failed(event: dict, obj: dict):
         from payments.tasks import payout_transfer_reverse_task
 
         payout_id = payout.pk
-        transaction.on_commit(lambda: payout_transfer_reverse_task.delay(payout_id=payout_id))
+        transaction.on_commit(
+            lambda: payout_transfer_reverse_task.delay(payout_id=payout_id), robust=True
+        )
     return (
         Outcome.APPLIED,
         None,

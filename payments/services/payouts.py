@@ -237,7 +237,9 @@ def payout_approve(*, payout_id: int, admin) -> Payout:
     payout.save()
     from payments.tasks import payout_send_task  # tasks import the services
 
-    transaction.on_commit(lambda: payout_send_task.delay(payout_id=payout.pk))
+    # Robust: the approval stands even if the queue is down (the error is logged); the payout
+    # stays approved, and the admin's "Send again" action sends it.
+    transaction.on_commit(lambda: payout_send_task.delay(payout_id=payout.pk), robust=True)
     return payout
 
 
