@@ -355,7 +355,20 @@ MAX_BUDGET_CENTS = env.int("MAX_BUDGET_CENTS", default=100_000)
 MIN_DEPOSIT_CENTS = env.int("MIN_DEPOSIT_CENTS", default=200)
 MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
+# A recipient with no payout paid yet waits this long before new earnings become payable.
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
+# Payout details (the bank account) changed this recently block payouts: account-takeover guard.
+PAYOUT_DETAILS_GUARD_DAYS = env.int("PAYOUT_DETAILS_GUARD_DAYS", default=5)
+# The payout fee, kept from the amount to cover Stripe's cost: fixed cents plus basis points.
+PAYOUT_FEE_FIXED_CENTS = env.int("PAYOUT_FEE_FIXED_CENTS", default=25)
+PAYOUT_FEE_BPS = env.int("PAYOUT_FEE_BPS", default=25)  # 25 basis points = 0.25 %
+# Requests up to this amount from trusted recipients (a payout paid before, bank unchanged since)
+# are approved without an admin; everything else waits in the admin's payout queue.
+PAYOUT_AUTO_APPROVE_CENTS = env.int("PAYOUT_AUTO_APPROVE_CENTS", default=10_000)
+# The country of recipients' Stripe Express accounts (their bank's country is asked there).
+PAYOUT_COUNTRY = env.str("PAYOUT_COUNTRY", default="DE")
+# When the bank usually has the money after the payout is sent, if Stripe gives no date.
+PAYOUT_EXPECTED_DAYS = env.int("PAYOUT_EXPECTED_DAYS", default=3)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
 # Payday splits and posts donors in chunks, each its own transaction (a crash redoes at most one
 # chunk): at least PAYDAY_CHUNK_DONORS donors each, and at most PAYDAY_CHUNKS_MAX chunks (every
@@ -371,6 +384,12 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe_dev")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
+# Stripe Connect calls (payout accounts, transfers, payouts). localstripe has no Connect, so in
+# development they go to payments/fake_connect.py, which bin/run-dev starts on 127.0.0.1:8422;
+# tests start their own. In production empty: the same Stripe API as everything else.
+STRIPE_CONNECT_API_BASE = env.str(
+    "STRIPE_CONNECT_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8422"
+)
 # How "Add funds" takes the money: "checkout" sends the donor to Stripe Checkout (production);
 # "test_cards" charges a test card chosen on the page through a PaymentIntent (development and
 # tests, against localstripe, which has no Checkout).

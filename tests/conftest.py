@@ -37,6 +37,27 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_may_truncate_the_ledger():
+    """Let the test runner's database flush (after each transactional test) empty the ledger.
+
+    The ledger and share tables refuse TRUNCATE (payments migration 0010) unless the same
+    transaction says `flattr.ledger_truncate = 'allowed'`; Django's flush is one transaction of
+    TRUNCATE statements, so it says so first. Nothing outside the test runner does.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        allow = "SELECT set_config('flattr.ledger_truncate', 'allowed', true)"
+        return original(self, [allow, *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Start every test with an empty cache, so rate limits and counts do not leak."""
