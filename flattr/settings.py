@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     # Owner notices are also queued right after payday; this daily run retries failed posts.
+    "platform-proof-codes": {
+        "task": "twitter_claims.tasks.proof_codes_check",
+        "schedule": crontab(minute="*/10"),
+    },
     "twitter-notices-daily": {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
@@ -385,10 +389,10 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_loca
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe_dev")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
 # Stripe Connect calls (payout accounts, transfers, payouts). localstripe has no Connect, so in
-# development they go to payments/fake_connect.py, which bin/run-dev starts on 127.0.0.1:8422;
+# development they go to payments/fake_connect.py, which bin/run-dev starts on 127.0.0.1:8425;
 # tests start their own. In production empty: the same Stripe API as everything else.
 STRIPE_CONNECT_API_BASE = env.str(
-    "STRIPE_CONNECT_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8422"
+    "STRIPE_CONNECT_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8425"
 )
 # How "Add funds" takes the money: "checkout" sends the donor to Stripe Checkout (production);
 # "test_cards" charges a test card chosen on the page through a PaymentIntent (development and
@@ -446,6 +450,83 @@ TWITTER_NOTIFY_MIN_DONORS = env.int("TWITTER_NOTIFY_MIN_DONORS", default=2)
 TWITTER_NOTIFY_COOLDOWN_DAYS = env.int("TWITTER_NOTIFY_COOLDOWN_DAYS", default=30)
 if not PRODUCTION:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+# ---- Other platforms (twitter_claims/providers/: one module each, registered at start-up) ----
+PLATFORM_PROVIDERS = env.list(
+    "PLATFORM_PROVIDERS",
+    default=[
+        "twitter_claims.providers.x",
+        "twitter_claims.providers.github",
+        "twitter_claims.providers.mastodon",
+        "twitter_claims.providers.facebook",
+    ],
+)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
+# A one-time proof code (a claim without the platform's OAuth) is good for this many hours.
+PROOF_CODE_HOURS = env.int("PROOF_CODE_HOURS", default=24)
+# GitHub (an OAuth app). In development with no GITHUB_API_BASE: the fake GitHub that
+# bin/run-dev starts on 127.0.0.1:8422 (twitter_claims/fake_github.py).
+_FAKE_GITHUB = "http://127.0.0.1:8422"
+_GITHUB_DEV = FLATTR_ENV == "development" and not env.str("GITHUB_API_BASE", default="")
+
+
+def _github(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_GITHUB + fake_path if _GITHUB_DEV else "")
+
+
+GITHUB_API_BASE = _github("GITHUB_API_BASE", "https://api.github.com", "")
+GITHUB_AUTHORIZE_URL = _github(
+    "GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize", "/login/oauth/authorize"
+)
+GITHUB_TOKEN_URL = _github(
+    "GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token", "/login/oauth/access_token"
+)
+GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="flattr-dev-github" if _GITHUB_DEV else "")
+GITHUB_CLIENT_SECRET = env.str(
+    "GITHUB_CLIENT_SECRET", default="flattr-dev-github-secret" if _GITHUB_DEV else ""
+)
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")  # optional: a higher lookup rate limit
+GITHUB_OAUTH_SCOPES = env.list("GITHUB_OAUTH_SCOPES", default=[])  # public identity only
+# Mastodon: any instance at https://<domain>. MASTODON_INSTANCE_URLS (JSON, domain -> base URL)
+# maps instances to loopback fakes and then allows only those; development maps
+# mastodon.example to the fake bin/run-dev starts on 127.0.0.1:8423.
+_MASTODON_DEV = FLATTR_ENV == "development" and not env.str("MASTODON_INSTANCE_URLS", default="")
+MASTODON_INSTANCE_URLS = env.json(
+    "MASTODON_INSTANCE_URLS",
+    default={"mastodon.example": "http://127.0.0.1:8423"} if _MASTODON_DEV else {},
+)
+MASTODON_SERVICE_DOMAIN = env.str(
+    "MASTODON_SERVICE_DOMAIN", default="mastodon.example" if _MASTODON_DEV else ""
+)
+# Facebook pages (Facebook Login and the Graph API). Development: the fake on 127.0.0.1:8424.
+_FAKE_FACEBOOK = "http://127.0.0.1:8424"
+_FACEBOOK_DEV = FLATTR_ENV == "development" and not env.str("FACEBOOK_GRAPH_BASE", default="")
+
+
+def _facebook(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_FACEBOOK + fake_path if _FACEBOOK_DEV else "")
+
+
+FACEBOOK_GRAPH_BASE = _facebook("FACEBOOK_GRAPH_BASE", "https://graph.facebook.com/v19.0", "")
+FACEBOOK_AUTHORIZE_URL = _facebook(
+    "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth", "/dialog/oauth"
+)
+FACEBOOK_TOKEN_URL = _facebook(
+    "FACEBOOK_TOKEN_URL",
+    "https://graph.facebook.com/v19.0/oauth/access_token",
+    "/oauth/access_token",
+)
+FACEBOOK_APP_ID = env.str("FACEBOOK_APP_ID", default="flattr-dev-facebook" if _FACEBOOK_DEV else "")
+FACEBOOK_APP_SECRET = env.str(
+    "FACEBOOK_APP_SECRET", default="flattr-dev-facebook-secret" if _FACEBOOK_DEV else ""
+)
+MASTODON_SERVICE_TOKEN = env.str(
+    "MASTODON_SERVICE_TOKEN", default="fake-mastodon-service" if _MASTODON_DEV else ""
+)
 
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)

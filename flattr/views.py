@@ -122,7 +122,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "subscriptions": subscriptions_for_donor(request.user),
         "things": things,
         "payment_links": _payment_links(),
-        "account_platforms": [p for p in platform_list() if p.dashboard_template],
+        "account_platforms": platform_list(),
+        # One box per form template: platforms may share one (a picker).
+        "account_forms": list(
+            dict.fromkeys(p.dashboard_template for p in platform_list() if p.dashboard_template)
+        ),
     }
     return render(request, "flattr/dashboard.html", context)
 

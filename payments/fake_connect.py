@@ -16,7 +16,7 @@ checks the payable balance and keys every call itself. Events (`account.updated`
 is set, posted there signed like Stripe's. Admin endpoints under `/_fake/` let tests and the
 developer settle or fail a payout, restrict an account, make the next transfers fail, and read
 the events; `/_fake/` in a browser lists pending payouts with buttons. No Django here: it runs
-as `python -m payments.fake_connect --port 8422`.
+as `python -m payments.fake_connect --port 8425`.
 """
 
 from __future__ import annotations
@@ -432,7 +432,7 @@ def serve(fake: FakeConnect, *, host: str = "127.0.0.1", port: int = 0, quiet: b
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="A fake Stripe Connect for development.")
-    parser.add_argument("--port", type=int, default=8422)
+    parser.add_argument("--port", type=int, default=8425)
     parser.add_argument("--webhook-url", default=DEV_WEBHOOK_URL)
     parser.add_argument("--webhook-secret", default=DEV_WEBHOOK_SECRET)
     args = parser.parse_args()
