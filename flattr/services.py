@@ -196,11 +196,13 @@ def thing_create(
     tags: Iterable[str] | str = (),
     language: str = "en_GB",
     hidden: bool = False,
+    title_from_url: bool = False,
 ) -> Thing:
     """Create a thing owned by `owner`, paying into the owner's earnings.
 
-    Raise FlattrError: `invalid_url`/`invalid_parameters` for bad fields, `thing_exists` when
-    the owner already has a thing with this (normalized) URL.
+    `title_from_url` marks a title made up from the address (flattr.titles), which the owner is
+    asked to replace. Raise FlattrError: `invalid_url`/`invalid_parameters` for bad fields,
+    `thing_exists` when the owner already has a thing with this (normalized) URL.
     """
     from payments.services import user_account
 
@@ -216,7 +218,9 @@ def thing_create(
     payee = user_account(owner, "earnings")
     try:
         with transaction.atomic():
-            thing = Thing.objects.create(owner=owner, payee=payee, **fields.__dict__)
+            thing = Thing.objects.create(
+                owner=owner, payee=payee, title_from_url=title_from_url, **fields.__dict__
+            )
     except IntegrityError as error:
         if "thing_url_unique_per_owner" in str(error):
             raise FlattrError("thing_exists", field="url") from error
@@ -248,6 +252,8 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
         raise TypeError(f"thing_update() got unexpected fields {sorted(unknown)}")
     old_keys = _thing_keys(thing)
     fields = thing_fields_clean(**{**current, **changes})
+    if fields.title != thing.title:
+        thing.title_from_url = False  # the owner wrote a title of their own
     for name, value in fields.__dict__.items():
         setattr(thing, name, value)
     try:
@@ -262,7 +268,8 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
 
 
 def thing_hidden_set(*, thing: Thing, actor, hidden: bool) -> Thing:
-    """Hide the owner's thing (unlisted, its page gone, no new flattrs) or show it again."""
+    """Unlist the owner's thing (Flattr's `hidden`: out of explore and search, its page and
+    button still work for whoever has the link) or list it again."""
     return thing_update(thing=thing, actor=actor, hidden=hidden)
 
 
@@ -277,6 +284,7 @@ def thing_for_auto_submit(
     tags: Iterable[str] | str = (),
     language: str = "en_GB",
     hidden: bool = False,
+    title_from_url: bool = False,
 ) -> Thing:
     """Return the owner's thing for this URL, creating it from the auto-submit fields if new.
 
@@ -298,7 +306,7 @@ def thing_for_auto_submit(
     if existing is not None:
         return existing
     try:
-        return thing_create(owner=owner, **fields.__dict__)
+        return thing_create(owner=owner, title_from_url=title_from_url, **fields.__dict__)
     except FlattrError as error:
         if error.code != "thing_exists":
             raise
@@ -316,7 +324,9 @@ def _flattr_refusal(*, donor, thing: Thing) -> FlattrError | None:
     """Return why `donor` may not flattr `thing` now (ignoring "already flattred"), or None."""
     from payments.selectors import means_check
 
-    if thing.hidden or thing.banned:
+    if thing.closed or thing.banned:
+        # The code predates `closed` and is a contract (API, other apps); hidden things, which
+        # are only unlisted, are flattrable.
         return FlattrError("thing_hidden")
     if thing.owner_id == donor.pk or thing.payee.user_id == donor.pk:
         return FlattrError("flattr_owner")

@@ -345,7 +345,7 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
     except IntegrityError as error:
         raise TwitterError("user_has_account") from error
     earnings = user_account(user, LedgerAccount.Kind.EARNINGS)
-    Thing.objects.filter(pk=account.thing_id).update(owner=user, payee=earnings, hidden=False)
+    Thing.objects.filter(pk=account.thing_id).update(owner=user, payee=earnings, closed=False)
     amount, shares, donors = _pool_to_owner(account, user, now)
     cache.delete(_handle_cache_key(account.handle))
 
@@ -414,9 +414,9 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     account.flattrs_opted_out = choice == "all"
     account.opted_out_at = timezone.now() if choice != "none" else None
     account.save(update_fields=["notices_opted_out", "flattrs_opted_out", "opted_out_at"])
-    # The account's thing is hidden while its owner refuses flattrs, so every way of flattring
+    # The account's thing is closed while its owner refuses flattrs, so every way of flattring
     # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
-    Thing.objects.filter(pk=account.thing_id).update(hidden=account.flattrs_opted_out)
+    Thing.objects.filter(pk=account.thing_id).update(closed=account.flattrs_opted_out)
     cache.delete(_handle_cache_key(account.handle))
     return account
 
@@ -793,7 +793,7 @@ def _pending_settle(
         pending.account = account
         pending.resolved_at = pending.resolved_at or now
         pending.save(update_fields=["state", "account", "resolved_at"])
-        Thing.objects.filter(pk=pending.thing_id).update(hidden=True)
+        Thing.objects.filter(pk=pending.thing_id).update(closed=True)
     if returned:
         _returned_notify_on_commit(returned, reason="unresolved")
     if cancelled:
