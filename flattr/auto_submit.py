@@ -24,7 +24,7 @@ from flattr.errors import FlattrError
 from flattr.models import Thing
 from flattr.selectors import user_for_uid
 from flattr.services import ThingFields, thing_fields_clean, url_clean
-from flattr.titles import title_from_url
+from flattr.titles import title_for_link
 
 # The parameters, in Flattr's order; `uid` (the button's) and `fid` (the 2016 widget's) are
 # accepted as synonyms of `user_id`.
@@ -90,10 +90,7 @@ def auto_submit_parse(params: QueryDict | dict) -> AutoSubmit:
     owner = user_for_uid(username)
     if owner is None:
         raise FlattrError("not_found", _("There is no Flattr user with that name."))
-    title = get("title").strip()
-    title_made = not title
-    if title_made:
-        title = title_from_url(url_clean(get("url")))
+    title, title_made = title_for_link(get("title"), url_clean(get("url")))
     fields = thing_fields_clean(
         url=get("url"),
         title=title,

@@ -47,3 +47,28 @@ def title_from_url(url: str) -> str:
     if len(title) < TITLE_MIN:
         title = f"{title} (web)" if len(title) >= 1 else "A web page"
     return title
+
+
+# A link's title longer than Flattr's 100 characters is shortened, up to this length; longer
+# ones are refused as they are (they are abuse, not a long post title).
+TITLE_SHORTEN_MAX = 300
+
+
+def title_for_link(given: str, url: str) -> tuple[str, bool]:
+    """Return (title, made up) for an auto-submit link's or button's title and URL.
+
+    None given: one made from the URL. Shorter than TITLE_MIN ("Bees"): completed with the
+    host. Longer than TITLE_MAX but at most TITLE_SHORTEN_MAX: cut at a word, with "…". Made or
+    changed titles are marked for the owner; anything else is left to the usual validation.
+    """
+    given = " ".join((given or "").split())
+    if not given:
+        return title_from_url(url), True
+    if len(given) < TITLE_MIN and not _CONTROL.search(given):
+        host = (urlsplit(url).hostname or "web").removeprefix("www.")
+        return f"{given} – {host}"[:TITLE_MAX], True
+    if TITLE_MAX < len(given) <= TITLE_SHORTEN_MAX:
+        cut = given[: TITLE_MAX - 1]
+        space = cut.rfind(" ")
+        return (cut[:space] if space > TITLE_MAX // 2 else cut).rstrip() + "…", True
+    return given, False
