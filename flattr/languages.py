@@ -20,7 +20,7 @@ FLATTR_LANGUAGES = (
     "th_TH", "tr_TR", "uk_UA", "vi_VN",
 )  # fmt: skip
 _JAVA_TO_DJANGO = {"iw": "he", "in": "id", "no": "nb", "zh": "zh-hans"}
-_LANGUAGE_ID = re.compile(r"^([a-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+_LANGUAGE_ID = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
 
 
 def language_normalize(raw: str) -> str:

@@ -34,6 +34,7 @@ LOADER_PATH = re.compile(r"/(js/([0-9][0-9.]*/)?load\.js|api/flattr\.js|button/l
 IMAGE_NAMES = ("flattr-badge-large.png", "button-static-50x60.png", "button-compact-static-100x17")
 _URL = re.compile(r"""(?:https?:)?//[^\s"'<>()\\]+""", re.I)
 _FLATTR_VAR = re.compile(r"""\b(flattr_[a-z]+)\s*=\s*(['"])(.*?)\2""", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
 _FID_CONCAT = re.compile(r"""/view/\?fid=['"]\s*\+\s*['"]([^'"]+)['"]""")
 
 
@@ -164,8 +165,8 @@ class _Checker:
                 finding.problems.append(
                     _(
                         "Nobody here is called “%(uid)s”. Sign up with that username, or "
-                        "change it to yours (old numeric Flattr ids can be mapped by us: "
-                        "see below)."
+                        "change it to yours (old numeric Flattr ids and fids can be mapped to "
+                        "your account: see “What is different”)."
                     )
                     % {"uid": finding.uid[:60]}
                 )
@@ -250,7 +251,8 @@ def page_check(*, html: str, our_host: str) -> PageReport:
         collector.close()
     except (AssertionError, ValueError):  # html.parser gives up on some broken markup
         pass
-    urls = [unescape(u).rstrip(".,;") for u in _URL.findall(html[:PAGE_MAX_CHARS])]
+    visible = _COMMENT.sub(" ", html[:PAGE_MAX_CHARS])  # commented-out markup draws nothing
+    urls = [unescape(u).rstrip(".,;") for u in _URL.findall(visible)]
     loaders = [u for u in urls if LOADER_PATH.search(urlsplit(u).path or "")]
     loaders += [
         a.get("src", "")

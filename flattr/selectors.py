@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
@@ -156,6 +157,7 @@ _BUTTON_SQL = """
     FROM owner o
     LEFT JOIN flattr_thing t ON t.owner_id = o.id AND t.url = %(url)s
 """
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A cached pointer from an old id's key to the owner's own key, which writes invalidate.
 _ALIAS = "alias"
 
@@ -168,6 +170,8 @@ def button_data(*, uid: str, url: str) -> ButtonData:
     under the owner's username; an old Flattr id's key only points there (for a minute, so a
     changed mapping shows soon), costing one more cache read.
     """
+    if _CONTROL.search(uid):  # PostgreSQL refuses NUL; no username holds control characters
+        return ButtonData(user_found=False)
     key = button_key(uid=uid, url=url)
     cached = cache.get(key)
     if cached is not None and cached[0] == _ALIAS:
@@ -203,7 +207,7 @@ def user_for_uid(uid: str):
     from accounts.models import User
 
     uid = (uid or "").strip()
-    if not uid or len(uid) > UID_MAX:
+    if not uid or len(uid) > UID_MAX or _CONTROL.search(uid):
         return None
     user = User.objects.filter(username__iexact=uid, is_active=True).order_by("id").first()
     if user is None:

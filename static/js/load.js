@@ -78,8 +78,15 @@
   if (window.FlattrLoader && window.FlattrLoader.isFlattrLoader) {
     try {
       var again = findScript();
-      if (again) { window.FlattrLoader.options.extra = readOptions(new URL(again.src, document.baseURI)); }
-      if (window.FlattrLoader.options.mode !== "manual") { window.FlattrLoader.setup(); }
+      var extra = again ? readOptions(new URL(again.src, document.baseURI)) : { mode: "auto" };
+      window.FlattrLoader.options.extra = extra;
+      if (extra.mode !== "manual") {
+        if (document.readyState === "loading") {
+          document.addEventListener("DOMContentLoaded", window.FlattrLoader.setup);
+        } else {
+          window.FlattrLoader.setup();
+        }
+      }
     } catch (error) { report(error); }
     return;
   }
