@@ -221,7 +221,7 @@ def test_the_checker_says_which_buttons_on_a_pasted_page_will_work(client, publi
     verdicts = {(f.kind, f.uid): f.works for f in findings}
     assert verdicts[("Button (FlattrButton link)", "pat")] is True
     assert verdicts[("Button (FlattrButton link)", "ghost")] is False
-    broken = [f for f in findings if f.kind == "Auto-submit link"][0]
+    broken = next(f for f in findings if f.kind == "Auto-submit link")
     assert any("flattr.com" in problem for problem in broken.problems)
     assert response.context["report"].flattr_hosts == ["api.flattr.com", "flattr.com"]
     assert "1 of 4 Flattr buttons and links will work" in response.content.decode()
