@@ -277,4 +277,3 @@ def _earnings(user):
     from payments.services import user_account
 
     return user_account(user, "earnings")
-
