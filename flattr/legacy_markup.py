@@ -125,6 +125,8 @@ class _Checker:
     def __init__(self, our_host: str) -> None:
         self.our_host = our_host.lower()
         self.our_hostname = _host("//" + our_host)
+        # A page repeats its owner and addresses; each distinct check costs queries once.
+        self._verdicts: dict[tuple, str] = {}
 
     def where(self, url: str) -> str:
         """Return "ours", "flattr" (still Flattr's host), "relative" or "other"."""
@@ -149,8 +151,6 @@ class _Checker:
     def owner_and_url(self, finding: Finding, params: dict, *, page_url: bool = False) -> None:
         """Check the owner and address as the button's confirmation would. `page_url`: the
         button flattrs the page it is on, whose address the pasted HTML does not tell."""
-        from flattr.auto_submit import auto_submit_parse
-
         if not finding.uid:
             finding.problems.append(_("No Flattr user is named (uid, user_id or fid)."))
             return
@@ -158,20 +158,28 @@ class _Checker:
         if not url:
             finding.problems.append(_("No address to flattr."))
             return
+        key = (finding.uid, url, *sorted(params.items()))
+        if key not in self._verdicts:
+            self._verdicts[key] = self._verdict(finding.uid, url, params)
+        if self._verdicts[key]:
+            finding.problems.append(self._verdicts[key])
+
+    @staticmethod
+    def _verdict(uid: str, url: str, params: dict) -> str:
+        """Return what is wrong with this owner and address, or "" if a flattr would work."""
+        from flattr.auto_submit import auto_submit_parse
+
         try:
-            auto_submit_parse({"uid": finding.uid, "url": url, **params})
+            auto_submit_parse({"uid": uid, "url": url, **params})
         except FlattrError as error:
-            if error.code == "not_found":
-                finding.problems.append(
-                    _(
-                        "Nobody here is called “%(uid)s”. Sign up with that username, or "
-                        "change it to yours (old numeric Flattr ids and fids can be mapped to "
-                        "your account: see “What is different”)."
-                    )
-                    % {"uid": finding.uid[:60]}
-                )
-            else:
-                finding.problems.append(error.message)
+            if error.code != "not_found":
+                return error.message
+            return _(
+                "Nobody here is called “%(uid)s”. Sign up with that username, or "
+                "change it to yours (old numeric Flattr ids and fids can be mapped to "
+                "your account: see “What is different”)."
+            ) % {"uid": uid[:60]}
+        return ""
 
 
 def _snippet(text: str) -> str:

@@ -277,3 +277,13 @@ def _earnings(user):
     from payments.services import user_account
 
     return user_account(user, "earnings")
+
+
+def test_the_checker_looks_each_owner_and_address_up_once(
+    client, publisher, django_assert_max_num_queries
+):
+    anchor = "<a class='FlattrButton' href='https://pat.example.org/a' rev='flattr;uid:pat;'>x</a>"
+    page = anchor * 50 + "<script src='//testserver/js/load.js'></script>"
+    with django_assert_max_num_queries(6):  # session and user, then one owner + thing look-up
+        response = client.post(reverse("migrate"), {"html": page})
+    assert response.context["report"].working == 50
