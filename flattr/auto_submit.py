@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from flattr.errors import FlattrError
+from flattr.languages import DEFAULT_LANGUAGE, LANGUAGE_CODE, language_normalize
 from flattr.models import Thing
 from flattr.selectors import user_for_uid
 from flattr.services import ThingFields, thing_fields_clean, url_clean
@@ -69,6 +70,16 @@ class AutoSubmit:
         return reverse("auto_submit") + "?" + self.query()
 
 
+def _link_language(raw: str) -> str:
+    """Return a link's language as Flattr's id; a well-formed code Flattr never listed ("eo",
+    "gl") becomes the default rather than failing an old link. Malformed values still fail."""
+    try:
+        return language_normalize(raw)
+    except ValueError:
+        # Malformed values go on as they are, for thing_fields_clean to refuse clearly.
+        return DEFAULT_LANGUAGE if LANGUAGE_CODE.match(raw.strip()) else raw
+
+
 def auto_submit_parse(params: QueryDict | dict) -> AutoSubmit:
     """Validate auto-submit parameters, or raise FlattrError.
 
@@ -97,7 +108,7 @@ def auto_submit_parse(params: QueryDict | dict) -> AutoSubmit:
         description=get("description"),
         category=get("category") or Thing.Category.REST,
         tags=get("tags"),
-        language=get("language"),
+        language=_link_language(get("language") or get("lang")),
         hidden=get("hidden").strip().lower() in TRUE_VALUES,
     )
     thing = Thing.objects.filter(owner=owner, url=fields.url).first()

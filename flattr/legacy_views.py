@@ -2,7 +2,8 @@
 
 The button itself (the iframe, the loader) lives in flattr.button_views; here are what only old
 markup uses: the 2010 script-variable button (`/api/flattr.js`), the static PNG images at their
-old paths, the 2016 profile address (`/@username`), and `/migrate/`, which says what to search
+old paths, Flattr's own thing links (explained, never sent to our thing of that number), the 2016
+profile address (`/@username`), and `/migrate/`, which says what to search
 and replace and checks a pasted page (flattr.legacy_markup).
 """
 
@@ -14,6 +15,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
@@ -89,6 +91,17 @@ def legacy_image(request: HttpRequest, name: str) -> HttpResponse:
     if name not in IMAGE_NAMES:
         raise Http404("No such image.")
     return _cached_response(request, _image(name), "image/png", IMAGE_CACHE_SECONDS)
+
+
+@require_safe
+def old_thing_link(request: HttpRequest, thing_id: int, slug: str = "") -> HttpResponse:
+    """`/thing/1234/Some-title` and `/thing/1234` (no slash): Flattr's own thing pages.
+
+    Their numbers were Flattr's; our thing 1234 is another thing, so the link is explained
+    (404) instead of redirected to it. Our pages are `/thing/<id>/`, always with the slash.
+    """
+    context = {"explore_url": reverse("explore"), "migrate_url": reverse("migrate")}
+    return render(request, "flattr/old_thing_link.html", context, status=404)
 
 
 @require_safe

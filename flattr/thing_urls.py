@@ -46,4 +46,12 @@ urlpatterns = [
     path("flattr/confirm/", button_views.flattr_confirm, name="flattr_confirm"),
     path("flattr/confirm/login/", button_views.flattr_confirm_login, name="flattr_confirm_login"),
     path("bench/trivial", views.bench_trivial, name="bench_trivial"),
+    # Flattr's own thing links (flattr.com/thing/1234/Title): other numbers than ours. Last, so
+    # every path of our own under /thing/<id>/ matches first.
+    path("thing/<int:thing_id>", legacy_views.old_thing_link),
+    re_path(
+        r"^thing/(?P<thing_id>[0-9]{1,18})/(?P<slug>(?!(?:edit|hide|flattr|subscribe|embed)$)"
+        r"[^/]{1,300})/?$",
+        legacy_views.old_thing_link,
+    ),
 ]

@@ -255,8 +255,11 @@
 
   function selector() {
     var prefix = options["html5-key-prefix"];
-    return "a.FlattrButton, a[" + prefix + "-uid], a[" + prefix + "-url], a[rel*='flattr;'], " +
-           "a[rev*='flattr;'], a[class~='flattr-button']";
+    // Mostly anchors; a few sites put the class or the uid on a span or a div. Our own iframes
+    // carry the FlattrButton class too, and are never drawn again.
+    var not = ":not(iframe):not(script)";
+    return ".FlattrButton" + not + ", [" + prefix + "-uid]" + not + ", a[" + prefix + "-url], " +
+           "a[rel*='flattr;'], a[rev*='flattr;']";
   }
 
   function setup() {

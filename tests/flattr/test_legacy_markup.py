@@ -134,12 +134,27 @@ def test_an_auto_submit_link_without_a_title_creates_a_thing_marked_for_its_owne
     assert not thing.title_from_url
 
 
-@pytest.mark.parametrize("language", ["", "de", "DE", "de-de", "de_DE"])
-def test_auto_submit_takes_empty_or_two_letter_languages(client, donor, publisher, language):
+@pytest.mark.parametrize(
+    ("language", "stored"),
+    [
+        ("", "en_GB"),
+        ("de", "de_DE"),
+        ("DE", "de_DE"),
+        ("de-de", "de_DE"),
+        ("de_DE", "de_DE"),
+        ("en_US", "en_GB"),
+        ("nb", "no_NO"),
+        ("he", "iw_IL"),
+        ("eo", "en_GB"),  # well formed, never one of Flattr's: the default, not a broken link
+    ],
+)
+def test_auto_submit_takes_empty_or_two_letter_languages(
+    client, donor, publisher, language, stored
+):
     client.force_login(donor)
     params = {"uid": "pat", "url": "https://pat.example.org/x", "title": "X marks it"}
     client.post("/submit/auto/", {**params, "language": language})
-    assert Thing.objects.get().language == ("en_GB" if not language else "de_DE")
+    assert Thing.objects.get().language == stored
 
 
 def test_a_button_without_a_title_confirms_and_creates_the_thing(client, donor, publisher):
@@ -287,3 +302,14 @@ def test_the_checker_looks_each_owner_and_address_up_once(
     with django_assert_max_num_queries(6):  # session and user, then one owner + thing look-up
         response = client.post(reverse("migrate"), {"html": page})
     assert response.context["report"].working == 50
+
+
+@pytest.mark.parametrize("path", ["/thing/{pk}", "/thing/{pk}/Pats-first-post", "/thing/9/x/"])
+def test_flattrs_own_thing_links_are_explained_never_sent_to_our_thing_of_that_number(
+    client, thing, path
+):
+    response = client.get(path.format(pk=thing.pk))
+    assert response.status_code == 404
+    assert "original Flattr" in response.content.decode()
+    assert client.get(f"/thing/{thing.pk}/").status_code == 200
+    assert client.get(f"/thing/{thing.pk}/badge.svg").status_code == 200
