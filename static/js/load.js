@@ -237,7 +237,13 @@
 
   function render(params, target, method) {
     if (!params || typeof params !== "object") { return null; }
-    var cleaned = clean(defaults(Object.assign({}, params)));
+    // The loader's query gives defaults; what the page passes wins.
+    var merged = defaults({});
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      if (value !== undefined && value !== null && value !== "") { merged[key] = value; }
+    });
+    var cleaned = clean(merged);
     if (!cleaned.url && !cleaned.twitter) { cleaned.url = window.location.href.split("#")[0]; }
     if (!cleaned.uid && !cleaned.twitter) { return null; }
     var element = target;
