@@ -24,7 +24,8 @@ from flattr.errors import FlattrError
 from flattr.languages import DEFAULT_LANGUAGE, LANGUAGE_CODE, language_normalize
 from flattr.models import Thing
 from flattr.selectors import user_for_uid
-from flattr.services import ThingFields, thing_fields_clean, url_clean
+from flattr.services import ThingFields, thing_fields_clean
+from flattr.services.things import url_clean
 from flattr.titles import title_for_link
 
 # The parameters, in Flattr's order; `uid` (the button's) and `fid` (the 2016 widget's) are

@@ -21,6 +21,7 @@ from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from flattr.button_views import loader_script
 from flattr.legacy_markup import PAGE_MAX_CHARS, page_check
 
 STATIC_JS = settings.BASE_DIR / "static" / "js"
@@ -55,9 +56,7 @@ def _cached_response(request: HttpRequest, body: bytes, content_type: str, secon
 
 @lru_cache(maxsize=1)
 def _vars_script_cached() -> bytes:
-    return (
-        (STATIC_JS / "load.js").read_bytes() + b"\n" + (STATIC_JS / "flattr_vars.js").read_bytes()
-    )
+    return loader_script() + b"\n" + (STATIC_JS / "flattr_vars.js").read_bytes()
 
 
 def _vars_script() -> bytes:

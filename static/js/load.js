@@ -29,8 +29,11 @@
 
   var SCRIPT_PATH = /\/(js\/([0-9][0-9.]*\/)?load\.js|api\/flattr\.js|button\/load\.js)(\?|#|$)/;
   var SIZES = { large: [55, 62], compact: [110, 20] };
+  // Parameters that name a platform account alone: platform + account, and each platform's
+  // own older parameter, which /js/load.js fills in from the server's platform registry.
+  var ACCOUNT_KEYS = ["account"].concat(/*platform-params*/[]);
   var KEYS = ["uid", "url", "title", "description", "category", "language", "tags", "button",
-              "hidden", "popout", "twitter"];
+              "hidden", "popout", "platform"].concat(ACCOUNT_KEYS);
   var CATEGORIES = ["text", "images", "video", "audio", "software", "people", "rest"];
   var LANGUAGE = /^[a-z]{2,3}([_-][a-z]{2})?$/i;
   var TITLE_MAX = 100;
@@ -103,6 +106,10 @@
     return;
   }
 
+  function namesAccount(params) {
+    return ACCOUNT_KEYS.some(function (key) { return !!params[key]; });
+  }
+
   function parseFlattrList(text) {
     // "nofollow flattr;uid:pat;category:text;tags:a,b;" -> {uid: "pat", category: "text", …}
     var result = {};
@@ -149,7 +156,7 @@
     var text = (anchor.textContent || "").replace(/\s+/g, " ").trim();
     var href = attribute(anchor, "href");
     if (!params.url && href && !/^(#|javascript:|mailto:)/i.test(href)) { params.url = anchor.href; }
-    if (!params.url && !params.twitter) { params.url = window.location.href.split("#")[0]; }
+    if (!params.url && !namesAccount(params)) { params.url = window.location.href.split("#")[0]; }
     if (!params.title) { params.title = attribute(anchor, "title"); }
     if (!params.title && text && !GENERIC_TEXT.test(text) && text.length <= TITLE_MAX) {
       params.title = text;
@@ -244,8 +251,8 @@
       if (value !== undefined && value !== null && value !== "") { merged[key] = value; }
     });
     var cleaned = clean(merged);
-    if (!cleaned.url && !cleaned.twitter) { cleaned.url = window.location.href.split("#")[0]; }
-    if (!cleaned.uid && !cleaned.twitter) { return null; }
+    if (!cleaned.url && !namesAccount(cleaned)) { cleaned.url = window.location.href.split("#")[0]; }
+    if (!cleaned.uid && !namesAccount(cleaned)) { return null; }
     var element = target;
     if (typeof target === "string") {
       element = document.getElementById(target.replace(/^#/, ""));

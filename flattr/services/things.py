@@ -1,4 +1,5 @@
-"""Every change to things, flattrs and subscriptions. Each service owns its transaction.
+"""Things: create, edit, hide, the auto-submit path, and the things that stand for platform
+accounts (no owner until claimed). Each service owns its transaction.
 
 Counts and button data are cached in Redis (see flattr.selectors); every write here deletes the
 affected keys with `transaction.on_commit`, so a reader never caches a count from before a commit
@@ -7,30 +8,19 @@ that has already been announced.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.utils import formats, timezone
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from flattr.errors import FlattrError
 from flattr.languages import language_normalize
-from flattr.models import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN, Flattr, Subscription, Thing
-from flattr.selectors import (
-    BIGINT_MAX,
-    button_key,
-    count_cache_invalidate,
-    month_next,
-    month_start,
-)
+from flattr.models import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN, URL_MAX, Thing
+from flattr.selectors import button_key, count_cache_invalidate
 from flattr.urls_normalize import url_normalize
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 TAGS_MAX = 20
 TAG_MAX_LENGTH = 40
 # Control characters are refused in titles and tags; descriptions may keep line breaks and tabs.
@@ -174,14 +164,16 @@ FIELD_CLEANERS = {
 }
 
 
-def _thing_keys(thing: Thing) -> list[str]:
+def thing_button_keys(thing: Thing) -> list[str]:
     """Return the button cache keys that show this thing."""
     if thing.owner_id is None:
         return []
     return [button_key(uid=thing.owner.username, url=thing.url)]
 
 
-def _invalidate_on_commit(thing_ids: list[int], keys: list[str]) -> None:
+def counts_forget_on_commit(thing_ids: list[int], keys: list[str]) -> None:
+    """Forget the cached counts, badges and button data of these things once the caller's
+    transaction commits (a reader in between still sees the old, committed state)."""
     transaction.on_commit(lambda: count_cache_invalidate(thing_ids=thing_ids, button_keys=keys))
 
 
@@ -225,7 +217,7 @@ def thing_create(
         if "thing_url_unique_per_owner" in str(error):
             raise FlattrError("thing_exists", field="url") from error
         raise
-    _invalidate_on_commit([thing.pk], _thing_keys(thing))
+    counts_forget_on_commit([thing.pk], thing_button_keys(thing))
     return thing
 
 
@@ -250,7 +242,7 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
     unknown = set(changes) - set(current)
     if unknown:
         raise TypeError(f"thing_update() got unexpected fields {sorted(unknown)}")
-    old_keys = _thing_keys(thing)
+    old_keys = thing_button_keys(thing)
     fields = thing_fields_clean(**{**current, **changes})
     if fields.title != thing.title:
         thing.title_from_url = False  # the owner wrote a title of their own
@@ -263,7 +255,7 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
         if "thing_url_unique_per_owner" in str(error):
             raise FlattrError("thing_exists", field="url") from error
         raise
-    _invalidate_on_commit([thing.pk], [*old_keys, *_thing_keys(thing)])
+    counts_forget_on_commit([thing.pk], [*old_keys, *thing_button_keys(thing)])
     return thing
 
 
@@ -313,205 +305,53 @@ def thing_for_auto_submit(
         return Thing.objects.get(owner=owner, url=fields.url)
 
 
-# ---- Flattrs ------------------------------------------------------------------------------
+# ---- Things of platform accounts ------------------------------------------------------------
+# A platform app (twitter_claims …) owns its accounts; their things are ours. They have no owner
+# until claimed and pay into the account's held pool. The platform app vouches for the title
+# (a handle like "@bob" is shorter than TITLE_MIN), so only the lengths are enforced here.
 
 
-def _month_name(month: dt.date) -> str:
-    return formats.date_format(month, "F")
+def _account_thing_changed(thing_id: int) -> None:
+    thing = Thing.objects.select_related("owner").get(pk=thing_id)
+    counts_forget_on_commit([thing_id], thing_button_keys(thing))
 
 
-def _flattr_refusal(*, donor, thing: Thing) -> FlattrError | None:
-    """Return why `donor` may not flattr `thing` now (ignoring "already flattred"), or None."""
-    from payments.selectors import means_check
-
-    if thing.closed or thing.banned:
-        # The code predates `closed` and is a contract (API, other apps); hidden things, which
-        # are only unlisted, are flattrable.
-        return FlattrError("thing_hidden")
-    if thing.owner_id == donor.pk or thing.payee.user_id == donor.pk:
-        return FlattrError("flattr_owner")
-    code = means_check(donor)
-    if code is not None:
-        return FlattrError(code)
-    return None
-
-
-def flattr_once_error(month: dt.date) -> FlattrError:
-    """Return the `flattr_once` error naming the month ("You already flattred this in November")."""
-    return FlattrError(
-        "flattr_once",
-        _("You already flattred this in %(month)s.") % {"month": _month_name(month)},
+@transaction.atomic
+def account_thing_create(*, payee, url: str, title: str, description: str = "") -> Thing:
+    """Create the thing donors flattr for a platform account, paying into `payee` (its pool)."""
+    thing = Thing.objects.create(
+        owner=None,
+        payee=payee,
+        url=url[:URL_MAX],
+        title=title[:TITLE_MAX],
+        description=description[:DESCRIPTION_MAX],
+        category=Thing.Category.PEOPLE,
     )
-
-
-_FLATTR_INSERT = """
-    INSERT INTO flattr_flattr (donor_id, thing_id, month, source, created_at)
-    VALUES (%s, %s, %s, %s, %s)
-    ON CONFLICT (donor_id, thing_id, month) DO NOTHING
-    RETURNING id
-"""
+    counts_forget_on_commit([thing.pk], [])
+    return thing
 
 
 @transaction.atomic
-def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flattr:
-    """Record that `donor` flattrs `thing` this month, at most once.
-
-    Raise FlattrError: `thing_hidden`, `flattr_owner`, `account_frozen`, `no_means` (see
-    payments.selectors.means_check: a budget of at least MIN_BUDGET_CENTS and a wallet payday can
-    take from), `flattr_once` when this month's flattr exists. The database's unique constraint
-    decides races: of any number of concurrent requests, one inserts and the rest see
-    `flattr_once`. No money moves now; payday splits the month's budget.
-    """
-    if source not in Flattr.Source.values:
-        raise ValueError(f"unknown flattr source {source!r}")
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
-    month = month_start()
-    if Flattr.objects.filter(donor=donor, thing=thing, month=month).exists():
-        raise flattr_once_error(month)
-    refusal = _flattr_refusal(donor=donor, thing=thing)
-    if refusal is not None:
-        raise refusal
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_FLATTR_INSERT, [donor.pk, thing.pk, month, source, now])
-        row = cursor.fetchone()
-    if row is None:  # a concurrent request inserted it first
-        raise flattr_once_error(month)
-    Thing.objects.filter(pk=thing.pk).update(last_flattr_at=now)
-    _invalidate_on_commit([thing.pk], _thing_keys(thing))
-    return Flattr(id=row[0], donor=donor, thing=thing, month=month, source=source, created_at=now)
-
-
-@transaction.atomic
-def flattr_via_auto_submit(
-    *, donor, owner, source: str = Flattr.Source.BUTTON, **thing_fields
-) -> Flattr:
-    """Flattr the thing an auto-submit link or button describes, creating it if new.
-
-    One transaction: when the flattr is refused, a thing created for it is rolled back too, so
-    things come into being only with their first flattr.
-    """
-    thing = thing_for_auto_submit(owner=owner, **thing_fields)
-    return flattr_add(donor=donor, thing=thing, source=source)
-
-
-@transaction.atomic
-def flattr_remove(*, donor, flattr_id: int) -> None:
-    """Remove the donor's flattr while its month is still open.
-
-    A flattr counts for the month it was made in and is settled on the next payday; once that
-    month has ended it belongs to payday and stays. Raise FlattrError `not_found` (no such flattr
-    of this donor) or `flattr_closed`.
-    """
-    if not 0 < flattr_id <= BIGINT_MAX:
-        raise FlattrError("not_found", _("That flattr does not exist (any more)."))
-    flattr = (
-        Flattr.objects.select_for_update(of=("self",))
-        .select_related("thing", "thing__owner")
-        .filter(pk=flattr_id, donor=donor)
-        .first()
+def account_thing_rename(*, thing_id: int, title: str, description: str = "") -> None:
+    """Show a platform account's new handle and name (the platform told us of a rename)."""
+    Thing.objects.filter(pk=thing_id).update(
+        title=title[:TITLE_MAX], description=description[:DESCRIPTION_MAX]
     )
-    if flattr is None:
-        raise FlattrError("not_found", _("That flattr does not exist (any more)."))
-    if flattr.month < month_start() or hasattr(flattr, "share"):
-        raise FlattrError("flattr_closed")
-    thing = flattr.thing
-    flattr.delete()
-    _invalidate_on_commit([thing.pk], _thing_keys(thing))
-
-
-# ---- Subscriptions ------------------------------------------------------------------------
+    _account_thing_changed(thing_id)
 
 
 @transaction.atomic
-def subscription_create(*, donor, thing: Thing, months: int) -> Subscription:
-    """Flattr `thing` this month and automatically at the start of the next months-1 months.
-
-    Raise FlattrError as flattr_add would (except that an existing flattr this month is fine),
-    `invalid_parameters` for a length other than 3, 6 or 12, `subscription_exists` while one runs.
-    """
-    if months not in Subscription.Length.values:
-        raise FlattrError("invalid_parameters", _("Subscriptions run for 3, 6 or 12 months."))
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
-    refusal = _flattr_refusal(donor=donor, thing=thing)
-    if refusal is not None:
-        raise refusal
-    first = month_start()
-    current = (
-        Subscription.objects.select_for_update()
-        .filter(donor=donor, thing=thing, cancelled_at__isnull=True)
-        .first()
-    )
-    if current is not None:
-        if current.last_month >= first:
-            raise FlattrError(
-                "subscription_exists",
-                _("You already subscribe to this until %(month)s.")
-                % {"month": formats.date_format(current.last_month, "F Y")},
-            )
-        current.cancelled_at = timezone.now()  # it ran out; the new one replaces it
-        current.save(update_fields=["cancelled_at"])
-    last = first
-    for _i in range(months - 1):
-        last = month_next(last)
-    subscription = Subscription.objects.create(
-        donor=donor, thing=thing, months=months, first_month=first, last_month=last
-    )
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_FLATTR_INSERT, [donor.pk, thing.pk, first, Flattr.Source.SUBSCRIPTION, now])
-        if cursor.fetchone() is not None:
-            Thing.objects.filter(pk=thing.pk).update(last_flattr_at=now)
-    _invalidate_on_commit([thing.pk], _thing_keys(thing))
-    return subscription
+def account_thing_claim(*, thing_id: int, owner, payee) -> None:
+    """Give a claimed platform account's thing to its owner: from now on its shares go to
+    `payee` (the owner's earnings), and it is open again if a refusal had closed it."""
+    Thing.objects.filter(pk=thing_id).update(owner=owner, payee=payee, closed=False)
+    _account_thing_changed(thing_id)
 
 
 @transaction.atomic
-def subscription_cancel(*, donor, subscription_id: int) -> Subscription:
-    """Stop a subscription: no more automatic flattrs. This month's flattr stays (removable)."""
-    if not 0 < subscription_id <= BIGINT_MAX:
-        raise FlattrError("not_found", _("That subscription does not exist (any more)."))
-    subscription = (
-        Subscription.objects.select_for_update()
-        .filter(pk=subscription_id, donor=donor, cancelled_at__isnull=True)
-        .first()
-    )
-    if subscription is None:
-        raise FlattrError("not_found", _("That subscription does not exist (any more)."))
-    subscription.cancelled_at = timezone.now()
-    subscription.save(update_fields=["cancelled_at"])
-    return subscription
-
-
-@transaction.atomic
-def subscriptions_renew(*, month: dt.date | None = None) -> int:
-    """Create this month's flattrs for every running subscription, in one INSERT … SELECT.
-
-    Idempotent (ON CONFLICT DO NOTHING on the one-flattr-per-month constraint): run it twice, or
-    after the donor already clicked, and nothing doubles. Skips hidden or banned things, the
-    donor's own things, frozen accounts and donors whose budget is below the minimum (they have
-    stopped giving); the wallet is not checked, since money added before payday still counts.
-    Return how many flattrs were created.
-    """
-    month = month_start(month)
-    sql = (SQL_DIR / "subscriptions_renew.sql").read_text()
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"month": month, "now": now, "min_budget": settings.MIN_BUDGET_CENTS})
-        rows = cursor.fetchall()
-        if not rows:
-            return 0
-        thing_ids = sorted({row[0] for row in rows})
-        cursor.execute(
-            "UPDATE flattr_thing SET last_flattr_at = %s WHERE id = ANY(%s) "
-            "AND (last_flattr_at IS NULL OR last_flattr_at < %s)",
-            [now, thing_ids, now],
-        )
-        cursor.execute(
-            "SELECT u.username, t.url FROM flattr_thing t JOIN accounts_user u "
-            "ON u.id = t.owner_id WHERE t.id = ANY(%s)",
-            [thing_ids],
-        )
-        keys = [button_key(uid=username, url=url) for username, url in cursor.fetchall()]
-    _invalidate_on_commit(thing_ids, keys)
-    return len(rows)
+def account_thing_closed_set(*, thing_id: int, closed: bool) -> None:
+    """Close a platform account's thing (its owner refuses flattrs, or the handle behind it was
+    resolved or released), so every way of flattring it is refused with `thing_hidden` and its
+    month's flattrs do not count; or open it again. Not `hidden`, which only unlists."""
+    Thing.objects.filter(pk=thing_id).update(closed=closed)
+    _account_thing_changed(thing_id)
