@@ -181,7 +181,7 @@ def thing_detail(request: HttpRequest, thing_id: int) -> HttpResponse:
 
 def _payment_link(request: HttpRequest, thing: Thing) -> str:
     """Return the auto-submit URL for `<link rel="payment">` on the thing's page."""
-    if thing.owner is None or thing.hidden:
+    if thing.owner is None or thing.closed:
         return ""
     query = urlencode({"user_id": thing.owner.username, "url": thing.url, "title": thing.title})
     return request.build_absolute_uri(reverse("auto_submit")) + "?" + query

@@ -111,24 +111,35 @@ def test_a_donor_with_only_earnings_gets_a_funds_account_to_pay_from():
     assert balance(thing.owner) == 450
 
 
-def test_flattrs_on_hidden_or_banned_things_do_not_count():
+def test_flattrs_on_closed_or_banned_things_do_not_count():
     donor = make_donor(budget=1000, funds=1000)
     visible = make_thing()
-    hidden = make_thing(hidden=True)
+    closed = make_thing(closed=True)
     banned = make_thing(banned=True)
-    for thing in (visible, hidden, banned):
+    for thing in (visible, closed, banned):
         make_flattr(donor, thing)
 
     payday_run(month=MONTH)
 
     assert shares_of(donor) == [900]
     assert Share.objects.get().thing == visible
-    assert balance(hidden.owner) == 0 and balance(banned.owner) == 0
+    assert balance(closed.owner) == 0 and balance(banned.owner) == 0
 
 
-def test_a_donor_whose_flattrs_are_all_on_hidden_things_keeps_the_budget():
+def test_flattrs_on_hidden_things_count_as_on_flattr_where_hidden_only_meant_unlisted():
     donor = make_donor(budget=1000, funds=1000)
-    make_flattr(donor, make_thing(hidden=True))
+    unlisted = make_thing(hidden=True)
+    make_flattr(donor, unlisted)
+
+    payday_run(month=MONTH)
+
+    assert shares_of(donor) == [900]
+    assert balance(unlisted.owner) == 900
+
+
+def test_a_donor_whose_flattrs_are_all_on_closed_things_keeps_the_budget():
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing(closed=True))
     payday_run(month=MONTH)
     assert balance(donor, Kind.FUNDS) == 1000
     assert not PaydayDonor.objects.exists()

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flattr.services import account_thing_claim, account_thing_hidden_set
+from flattr.services import account_thing_claim, account_thing_closed_set
 from payments.models import LedgerAccount
 from payments.services import user_account
 from payments.services.pools import pool_settle
@@ -163,8 +163,8 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     account.flattrs_opted_out = choice == "all"
     account.opted_out_at = timezone.now() if choice != "none" else None
     account.save(update_fields=["notices_opted_out", "flattrs_opted_out", "opted_out_at"])
-    # The account's thing is hidden while its owner refuses flattrs, so every way of flattring
+    # The account's thing is closed while its owner refuses flattrs, so every way of flattring
     # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
-    account_thing_hidden_set(thing_id=account.thing_id, hidden=account.flattrs_opted_out)
+    account_thing_closed_set(thing_id=account.thing_id, closed=account.flattrs_opted_out)
     cache.delete(handle_cache_key(account.handle))
     return account

@@ -37,7 +37,7 @@ from payments.services import system_account
 DONORS_PER_PUBLISHER = 10
 THINGS_PER_PUBLISHER = 2
 POOL_EVERY = 20  # every 20th thing is an unclaimed account's held pool
-HIDDEN_EVERY = 97  # and every 97th thing is hidden
+CLOSED_EVERY = 97  # and every 97th thing is closed (its flattrs do not count)
 EARNINGS_SPENDER_EVERY = 10  # every 10th donor also spends earnings
 CHARITY_GIVERS_PER_DONORS = 50  # plus one donor in 50 without flattrs who gives to charity
 THING_STRIDE = 7919  # a prime: donor i's flattrs land on distinct, spread-out things
@@ -339,7 +339,7 @@ class Command(BaseCommand):
                     f"ELSE (SELECT pubs[{pub_index}] FROM bench_accounts) END",
                     "url": "'https://bench.example.org/thing/' || g",
                     "title": "'Bench thing ' || g",
-                    "hidden": f"g %% {HIDDEN_EVERY} = 0",
+                    "closed": f"g %% {CLOSED_EVERY} = 0",
                 },
             )
             cursor.execute("SELECT min(id) FROM flattr_thing")
