@@ -28,6 +28,7 @@ from flattr.selectors import (
     month_next,
     month_start,
 )
+from flattr.signals import flattr_created
 from flattr.urls_normalize import url_normalize
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -369,7 +370,9 @@ def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flat
         raise flattr_once_error(month)
     Thing.objects.filter(pk=thing.pk).update(last_flattr_at=now)
     _invalidate_on_commit([thing.pk], _thing_keys(thing))
-    return Flattr(id=row[0], donor=donor, thing=thing, month=month, source=source, created_at=now)
+    flattr = Flattr(id=row[0], donor=donor, thing=thing, month=month, source=source, created_at=now)
+    transaction.on_commit(lambda: flattr_created.send(sender=Flattr, flattr=flattr))
+    return flattr
 
 
 @transaction.atomic

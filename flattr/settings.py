@@ -94,10 +94,13 @@ INSTALLED_APPS = [
     "payments",
     "twitter_claims",
     "flattr",
+    "oauth2_provider",
+    "flattr.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flattr.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,7 +145,11 @@ else:
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_flattr")}
+# The test database is named after the database in use, so runs against different databases of
+# one server (several developers, one PostgreSQL) never create or drop each other's.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache, sessions and the Celery broker. Without it: local memory and eager tasks.
@@ -420,3 +427,31 @@ if not PRODUCTION:
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
+
+
+# The REST API v2 and its OAuth2 provider (flattr/api, django-oauth-toolkit). Old Flattr clients
+# send no PKCE, expect tokens that do not expire and scopes joined by spaces or commas.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "flattr": "Flattr things and manage your subscriptions",
+        "thing": "Create, change and delete your things",
+        "email": "See your email address",
+        "extendedread": "See your private details and hidden things",
+    },
+    "DEFAULT_SCOPES": ["flattr"],
+    "PKCE_REQUIRED": False,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=10 * 365 * 86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "OAUTH2_BACKEND_CLASS": "flattr.api.oauth.FlattrOAuthLibCore",
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("API_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+API_RATE_LIMIT_HOURLY = env.int("API_RATE_LIMIT_HOURLY", default=1000)
+# Webhook receivers must use HTTPS; plain http to loopback is allowed outside production (tests
+# and local development).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool(
+    "WEBHOOK_ALLOW_HTTP_LOOPBACK", default=FLATTR_ENV != "production"
+)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)

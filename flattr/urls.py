@@ -17,5 +17,6 @@ urlpatterns = [
     path("profile/<str:username>/", account_views.profile_detail, name="profile"),
     path("payments/", include("payments.urls")),
     path("twitter/", include("twitter_claims.urls")),
+    path("", include("flattr.api.urls")),
     path("", include("flattr.thing_urls")),
 ]

@@ -16,6 +16,7 @@ from payments.models import (
     Deposit,
     LedgerAccount,
     Payday,
+    Share,
     StripeEvent,
     Transfer,
 )
@@ -282,3 +283,24 @@ def money_summary() -> dict:
         "ledger_problems": ledger_check(),
         "last_payday": last_payday,
     }
+
+
+def payday_income_by_user(*, payday_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Return {user id: cents} paid into these users' earnings by one payday (one query).
+
+    For callers above payments (the API's payday webhooks) that must not read the ledger's
+    tables themselves.
+    """
+    if not user_ids:
+        return {}
+    rows = (
+        Share.objects.filter(
+            payday_id=payday_id,
+            state=Share.State.PAID,
+            payee__kind=LedgerAccount.Kind.EARNINGS,
+            payee__user_id__in=user_ids,
+        )
+        .values("payee__user_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["payee__user_id"]: int(row["total"] or 0) for row in rows}
