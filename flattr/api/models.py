@@ -72,3 +72,6 @@ class WebhookDelivery(models.Model):
             )
         ]
         indexes = [models.Index(fields=["webhook", "-created_at"], name="webhook_delivery_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.state})"

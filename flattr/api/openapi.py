@@ -89,7 +89,7 @@ SCHEMAS = {
             "created_at",
             "owner",
             "hidden",
-        ],  # fmt: skip
+        ],
         "properties": {
             "flattrs_user_count": {"type": "integer"},
             "description": {"type": "string"},
@@ -191,14 +191,14 @@ def openapi_document(*, server: str) -> dict:
                 parameters=[ID],
                 body=True,
                 secured=True,
-            ),  # fmt: skip
+            ),
             "delete": _op(
                 "Delete a thing (scope thing)",
                 {"description": "Deleted"},
                 parameters=[ID],
                 secured=True,
                 ok_status="204",
-            ),  # fmt: skip
+            ),
         },
         "/things": {
             "post": _op(
@@ -210,7 +210,7 @@ def openapi_document(*, server: str) -> dict:
                 body=True,
                 secured=True,
                 ok_status="201",
-            ),  # fmt: skip
+            ),
         },
         "/things/lookup": {
             "get": _op(
@@ -218,7 +218,7 @@ def openapi_document(*, server: str) -> dict:
                 {"description": "Found (Location)"},
                 parameters=[{"name": "url", "in": "query", "schema": {"type": "string"}}],
                 ok_status="302",
-            ),  # fmt: skip
+            ),
         },
         "/things/search": {
             "get": _op(
@@ -237,7 +237,7 @@ def openapi_document(*, server: str) -> dict:
                         for n in ("query", "url", "tags", "language", "category", "user", "sort")
                     ),
                 ],
-            ),  # fmt: skip
+            ),
         },
         "/things/{thing_id}/flattr": {
             "post": _op(
@@ -245,7 +245,7 @@ def openapi_document(*, server: str) -> dict:
                 _json(_ref("Message")),
                 parameters=[ID],
                 secured=True,
-            ),  # fmt: skip
+            ),
         },
         "/things/{thing_id}/flattrs": {
             "get": _op("Flattrs of a thing", _list("Flattr"), parameters=[ID, *PAGING]),
@@ -259,12 +259,12 @@ def openapi_document(*, server: str) -> dict:
                 parameters=[ID],
                 secured=True,
                 ok_status="204",
-            ),  # fmt: skip
+            ),
         },
         "/flattr": {
             "post": _op(
                 "Flattr a URL (scope flattr)", _json(_ref("Message")), body=True, secured=True
-            ),  # fmt: skip
+            ),
         },
         "/users/{username}": {"get": _op("A user", _json(_ref("User")), parameters=[USERNAME])},
         "/users/{username}/things": {
@@ -276,23 +276,23 @@ def openapi_document(*, server: str) -> dict:
         "/users/{username}/activities": {
             "get": _op(
                 "A user's activities", _json(_ref("Activities")), parameters=[USERNAME, *PAGING]
-            ),  # fmt: skip
+            ),
         },
         "/user": {"get": _op("You", _json(_ref("User")), secured=True)},
         "/user/things": {
             "get": _op("Your things", _list("Thing"), parameters=PAGING, secured=True)
-        },  # fmt: skip
+        },
         "/user/flattrs": {
             "get": _op("Your flattrs", _list("Flattr"), parameters=PAGING, secured=True)
-        },  # fmt: skip
+        },
         "/user/subscriptions": {
             "get": _op("Your subscriptions", _list("Subscription"), parameters=PAGING, secured=True)
-        },  # fmt: skip
+        },
         "/user/activities": {
             "get": _op(
                 "Your activities", _json(_ref("Activities")), parameters=PAGING, secured=True
             )
-        },  # fmt: skip
+        },
         "/categories": {"get": _op("Categories", _json(_ref("IdText")))},
         "/languages": {"get": _op("Languages", _json(_ref("IdText")))},
         "/rate_limit": {
@@ -310,13 +310,14 @@ def openapi_document(*, server: str) -> dict:
                         ],
                     }
                 ),
-            ),  # fmt: skip
+            ),
         },
     }
     for item in paths.values():
         for operation in item.values():
             operation["responses"].setdefault("405", ERROR)
             operation["responses"].setdefault("406", ERROR)
+    site = server.rsplit("/rest/v2", 1)[0]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Flattr REST API", "version": "2"},
@@ -331,7 +332,7 @@ def openapi_document(*, server: str) -> dict:
                         "authorizationCode": {
                             "authorizationUrl": server.rsplit("/rest/v2", 1)[0]
                             + "/oauth/authorize",
-                            "tokenUrl": server.rsplit("/rest/v2", 1)[0] + "/oauth/token",
+                            "tokenUrl": site + "/oauth/token",
                             "scopes": {
                                 "flattr": "flattr and subscribe",
                                 "thing": "create, change and delete things",

@@ -38,6 +38,21 @@ def platform_thing(url: str) -> Thing | None:
     return thing_for_profile_url(url)
 
 
+def _auto_submit_existing(query: dict) -> Thing | None:
+    username = (query.get("user_id") or query.get("uid") or "").strip()
+    try:
+        url = url_normalize(query.get("url", ""))
+    except ValueError:
+        return None
+    if not username or len(username) > 150:
+        return None
+    return (
+        Thing.objects.filter(owner__username__iexact=username, owner__is_active=True, url=url)
+        .select_related("owner")
+        .first()
+    )
+
+
 def url_resolve(raw: str, *, site_host: str) -> Resolved:
     """Return the thing (or auto-submit request) `raw` names; raise FlattrError for a URL that
     is malformed or names nothing we know (`not_found`, `invalid_url`, platform refusals)."""
@@ -50,7 +65,15 @@ def url_resolve(raw: str, *, site_host: str) -> Resolved:
     parts = urlsplit(raw)
     if parts.path.rstrip("/").endswith("/submit/auto"):
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        auto = auto_submit_parse(query)
+        try:
+            auto = auto_submit_parse(query)
+        except FlattrError:
+            # A lookup needs only user_id and url: a title too short to create a thing with
+            # still names an existing one.
+            existing = _auto_submit_existing(query)
+            if existing is None:
+                raise
+            return Resolved(thing=existing)
         return Resolved(thing=auto.thing) if auto.thing is not None else Resolved(auto=auto)
     host = (parts.hostname or "").lower()
     match = _THING_PAGE.match(parts.path)

@@ -6,6 +6,8 @@ refusals (FlattrError) become Flattr's error codes in flattr.api.http.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -179,10 +181,8 @@ def search_query(data: dict) -> SearchQuery:
             continue
     url = params.text(data, "url", limit=5000).strip()
     if url:
-        try:
+        with contextlib.suppress(ValueError):
             url = url_normalize(url)
-        except ValueError:
-            pass
     return SearchQuery(
         query=params.text(data, "query", limit=200).strip(),
         url=url,
@@ -198,7 +198,7 @@ def search_query(data: dict) -> SearchQuery:
 def thing_search(request) -> ApiResult:
     data = request.api_data
     found = things_search(search_query(data))
-    count, page = params.paging(data)
+    _count, page = params.paging(data)
     total = found.count()
     things = params.page_of(found, data)
     ctx = context(request, things)

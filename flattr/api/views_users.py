@@ -123,7 +123,7 @@ def categories(request) -> ApiResult:
         [
             {"id": value, "text": str(label), "name": str(label)}
             for value, label in Thing.Category.choices
-        ]  # fmt: skip
+        ]
     )
 
 
