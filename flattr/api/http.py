@@ -100,6 +100,7 @@ class ApiResult:
     status: int = 200
     headers: dict = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
+    raw: str | None = None  # a body that is not JSON (the Atom activity feed)
 
 
 def error_body(code: str, description: str) -> dict:
@@ -108,7 +109,9 @@ def error_body(code: str, description: str) -> dict:
 
 def render(request: HttpRequest, result: ApiResult) -> HttpResponse:
     """Turn a result into a response: JSON (or JSONP), CORS, rate-limit headers."""
-    if result.data is None and result.status == 204:
+    if result.raw is not None:
+        response = HttpResponse(result.raw, status=result.status, content_type=result.content_type)
+    elif result.data is None and result.status == 204:
         response = HttpResponse(status=204)
         del response["Content-Type"]
     else:
@@ -124,6 +127,8 @@ def render(request: HttpRequest, result: ApiResult) -> HttpResponse:
             response = HttpResponse(body, status=result.status, content_type=result.content_type)
     for name, value in {**CORS_HEADERS, **result.headers}.items():
         response[name] = value
+    if "Location" in result.headers:
+        response.url = result.headers["Location"]  # as HttpResponseRedirect has it
     rate_headers = getattr(request, "api_rate_headers", None)
     if rate_headers is None:
         rate_headers = ratelimit.peek(ApiAuth(ip=client_ip(request)))

@@ -65,6 +65,9 @@ def url_resolve(raw: str, *, site_host: str) -> Resolved:
     parts = urlsplit(raw)
     if parts.path.rstrip("/").endswith("/submit/auto"):
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        if not (query.get("title") or "").strip() and query.get("url"):
+            # Flattr's own example has no title (Flattr fetched the page); the URL stands in.
+            query["title"] = query["url"][:100]
         try:
             auto = auto_submit_parse(query)
         except FlattrError:

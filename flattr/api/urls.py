@@ -7,6 +7,7 @@ from flattr.api import docs, oauth, settings_views, views_things, views_users
 
 ID = r"(?P<thing_id>[0-9]{1,18})"
 USER = r"(?P<username>[^/]+)"
+FORMAT = r"(?P<format>\.as|\.atom)?"  # Flattr's activity formats: Activity Streams, Atom
 
 
 def api(pattern: str, view, name: str):
@@ -24,13 +25,19 @@ urlpatterns = [
     api("flattr", views_things.flattr_url, "api_flattr"),
     api(rf"users/{USER}/things", views_users.user_public_things, "api_user_things"),
     api(rf"users/{USER}/flattrs", views_users.user_public_flattrs, "api_user_flattrs"),
-    api(rf"users/{USER}/activities", views_users.user_public_activities, "api_user_activities"),
+    api(
+        rf"users/{USER}/activities{FORMAT}",
+        views_users.user_public_activities,
+        "api_user_activities",
+    ),
     api(rf"users/{USER}", views_users.user_public, "api_user"),
     api("user", views_users.user_me, "api_me"),
     api("user/things", views_users.user_things, "api_me_things"),
     api("user/flattrs", views_users.user_flattrs, "api_me_flattrs"),
     api("user/subscriptions", views_users.user_subscriptions, "api_me_subscriptions"),
-    api("user/activities", views_users.user_activities, "api_me_activities"),
+    api(
+        r"user/activities(?P<format>\.as|\.atom)?", views_users.user_activities, "api_me_activities"
+    ),
     api("categories", views_users.categories, "api_categories"),
     api("languages", views_users.languages, "api_languages"),
     api("rate_limit", views_users.rate_limit, "api_rate_limit"),

@@ -7,12 +7,13 @@ refusals (FlattrError) become Flattr's error codes in flattr.api.http.
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from flattr.api import objects, params
-from flattr.api.http import ApiError, ApiResult, endpoint
+from flattr.api.http import JSONP_CALLBACK, ApiError, ApiResult, endpoint
 from flattr.api.resolve import url_resolve
 from flattr.api.selectors import (
     SORTS,
@@ -152,7 +153,8 @@ def thing_detail(request, ids: str) -> ApiResult:
 @endpoint("GET", auth="public")
 def thing_lookup(request) -> ApiResult:
     """things/lookup?url=: 302 to the thing's API URL, or 404 with Flattr's lookup body."""
-    url = params.text(request.api_data, "url", limit=5000)
+    data = request.api_data
+    url = params.text(data, "url", limit=5000) or params.text(data, "q", limit=5000)
     not_found = ApiError(
         "not_found",
         "No thing was found",
@@ -168,6 +170,10 @@ def thing_lookup(request) -> ApiResult:
     if thing is None or thing.hidden or thing.banned:
         raise not_found
     location = objects.Context.of(request).api + f"/things/{thing.pk}"
+    callback = request.GET.get("jsonp") or request.GET.get("callback")
+    if callback and JSONP_CALLBACK.match(callback):
+        # A JSONP <script> follows the redirect: the thing must come back wrapped too.
+        location += "?" + urlencode({"jsonp": callback})
     return ApiResult({"message": "found", "location": location}, 302, {"Location": location})
 
 
@@ -235,7 +241,7 @@ def flattr_url(request) -> ApiResult:
     """POST /flattr with `url`: a thing's URL, an auto-submit URL or a profile URL."""
     url = params.text(request.api_data, "url", limit=5000)
     if not url.strip():
-        raise ApiError("invalid_parameters", _("url is required."))
+        raise ApiError("invalid_request", _("url is required."))
     resolved = url_resolve(url, site_host=request.get_host().split(":")[0])
     if resolved.auto is not None:
         flattr = flattr_via_auto_submit(
@@ -277,7 +283,12 @@ def thing_subscriptions(request, thing_id: str) -> ApiResult:
     if method == "POST":
         if running is not None:
             raise ApiError("subscribed", _("You already subscribe to this thing."))
-        subscription_create(donor=user, thing=thing, months=_months(request.api_data))
+        try:
+            subscription_create(donor=user, thing=thing, months=_months(request.api_data))
+        except FlattrError as error:
+            if error.code == "flattr_owner":  # Flattr's code for subscribing to your own
+                raise ApiError("thing_owner", error.message) from error
+            raise
         counts_attach([thing])
         ctx = context(request, [thing])
         return ApiResult(

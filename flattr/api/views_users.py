@@ -4,6 +4,8 @@ rate_limit) over the API."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from accounts.selectors import user_get_public_or_404
@@ -20,6 +22,7 @@ from flattr.languages import language_choices
 from flattr.models import Thing
 
 STREAM_JSON = "application/stream+json"
+ATOM = "application/atom+xml; charset=utf-8"
 
 
 def _user(username: str):
@@ -53,10 +56,38 @@ def _activities(request, user, *, public: bool) -> ApiResult:
     else:
         flattrs = flattrs_of_donor(user)
     ctx = objects.Context.of(request)
-    items = [objects.activity_object(f, ctx) for f in params.page_of(flattrs, request.api_data)]
+    page = params.page_of(flattrs, request.api_data)
+    if kwargs_format(request) == ".atom":
+        return ApiResult(raw=activities_atom(page, ctx, user), content_type=ATOM)
+    items = [objects.activity_object(f, ctx) for f in page]
     accept = request.headers.get("Accept", "")
-    content_type = STREAM_JSON if STREAM_JSON in accept else "application/json; charset=utf-8"
+    stream = STREAM_JSON in accept or kwargs_format(request) == ".as"
+    content_type = STREAM_JSON if stream else "application/json; charset=utf-8"
     return ApiResult({"items": items}, content_type=content_type)
+
+
+def kwargs_format(request) -> str:
+    """Return the suffix of `activities.as` / `activities.atom` (Flattr's two formats)."""
+    return (request.resolver_match.kwargs.get("format") or "") if request.resolver_match else ""
+
+
+def activities_atom(flattrs, ctx, user) -> str:
+    feed = Atom1Feed(
+        title=_("Flattr activities of %(name)s") % {"name": user.username},
+        link=ctx.site + reverse("profile", kwargs={"username": user.username}),
+        description="",
+    )
+    for flattr in flattrs:
+        item = objects.activity_object(flattr, ctx)
+        feed.add_item(
+            title=item["title"],
+            link=item["object"]["url"],
+            description=item["title"],
+            unique_id=item["id"],
+            pubdate=flattr.created_at,
+            author_name=flattr.donor.username,
+        )
+    return feed.writeString("utf-8")
 
 
 @endpoint("GET", auth="public")
@@ -76,7 +107,7 @@ def user_public_flattrs(request, username: str) -> ApiResult:
 
 
 @endpoint("GET", auth="public")
-def user_public_activities(request, username: str) -> ApiResult:
+def user_public_activities(request, username: str, format: str = "") -> ApiResult:
     return _activities(request, _user(username), public=True)
 
 
@@ -113,7 +144,7 @@ def user_subscriptions(request) -> ApiResult:
 
 
 @endpoint("GET", auth="token")
-def user_activities(request) -> ApiResult:
+def user_activities(request, format: str = "") -> ApiResult:
     return _activities(request, request.api.user, public=False)
 
 
