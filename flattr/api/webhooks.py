@@ -86,6 +86,7 @@ def webhook_create(*, user, url: str, events, application=None) -> Webhook:
         raise FlattrError("not_found")
     if Webhook.objects.filter(user=user).count() >= WEBHOOKS_PER_USER:
         raise FlattrError("invalid_parameters", _("At most 10 webhooks, please."))
+    cache.delete(ANY_KEY)  # now, and again after commit (a reader may cache "none" in between)
     transaction.on_commit(lambda: cache.delete(ANY_KEY))
     return Webhook.objects.create(
         user=user,

@@ -1,10 +1,14 @@
 """Fixtures for the API tests: users, things, and Bearer tokens with chosen scopes."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 from django.test import Client
 
 from flattr.api.services import personal_token_create
 from tests.factories import fund_user, make_thing, make_user
+from tests.twitter_claims.conftest import _fake_x_server, fake_x  # noqa: F401 (the fake X)
 
 
 @pytest.fixture
@@ -59,3 +63,26 @@ def donor_api(donor):
 @pytest.fixture
 def publisher_api(publisher):
     return ApiClient(token_for(publisher))
+
+
+@pytest.fixture
+def receiver():
+    """A loopback HTTP server that records each POST and answers the next queued status."""
+    calls, statuses = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            calls.append((dict(self.headers), body))
+            self.send_response(statuses.pop(0) if statuses else 200)
+            self.end_headers()
+            self.wfile.write(b"thanks")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", calls, statuses
+    server.shutdown()

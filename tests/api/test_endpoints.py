@@ -62,7 +62,7 @@ def test_flattr_by_url_and_auto_submit_creates_the_thing(donor_api, thing, publi
     unknown = donor_api.post("/rest/v2/flattr", {"url": "https://nowhere.example.org/x"})
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
     missing = donor_api.post("/rest/v2/flattr", {})
-    assert missing.status_code == 400 and missing.json()["error"] == "invalid_parameters"
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
 
 
 def test_lookup_302_and_404(api, thing):

@@ -1,8 +1,6 @@
 """Webhooks: signed deliveries to a loopback receiver, retries, the log, replay, the events."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.test import Client
@@ -13,29 +11,6 @@ from flattr.services import flattr_add
 from tests.factories import fund_user, make_thing, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    """A loopback HTTP server that records each POST and answers the next queued status."""
-    calls, statuses = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            calls.append((dict(self.headers), body))
-            self.send_response(statuses.pop(0) if statuses else 200)
-            self.end_headers()
-            self.wfile.write(b"thanks")
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", calls, statuses
-    server.shutdown()
 
 
 def test_new_flattr_is_signed_and_retried(receiver, django_capture_on_commit_callbacks, settings):
