@@ -431,6 +431,8 @@ BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
 
 # The REST API v2 and its OAuth2 provider (flattr/api, django-oauth-toolkit). Old Flattr clients
 # send no PKCE, expect tokens that do not expire and scopes joined by spaces or commas.
+from flattr.api.redirects import RedirectSchemes  # noqa: E402 (pure Python, no Django)
+
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "flattr": "Flattr things and manage your subscriptions",
@@ -443,7 +445,8 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=10 * 365 * 86400),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
     "OAUTH2_BACKEND_CLASS": "flattr.api.oauth.FlattrOAuthLibCore",
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("API_REDIRECT_URI_SCHEMES", default=["https", "http"]),
+    # Any scheme but javascript:, data: and the like (app schemes of podcast apps included).
+    "ALLOWED_REDIRECT_URI_SCHEMES": RedirectSchemes(),
     "REQUEST_APPROVAL_PROMPT": "auto",
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

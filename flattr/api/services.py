@@ -18,6 +18,7 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from oauthlib.common import generate_token
 
 from flattr.api.auth import SCOPES, scopes_split
+from flattr.api.redirects import callback_url_valid
 from flattr.errors import FlattrError
 from flattr.models import Thing
 from flattr.selectors import count_cache_invalidate
@@ -81,13 +82,13 @@ def application_create(*, user, name: str, callback_url: str) -> NewApplication:
         hash_client_secret=True,
         algorithm="",
     )
-    from django.core.exceptions import ValidationError
-
-    try:
-        application.full_clean(exclude=["client_id", "client_secret"])
-    except ValidationError as error:
-        message = " ".join(str(m) for messages in error.message_dict.values() for m in messages)
-        raise FlattrError("invalid_parameters", message, field="callback_url") from error
+    # Not full_clean(): the toolkit's own check allows http and https only (see redirects).
+    if not callback_url_valid(application.redirect_uris):
+        raise FlattrError(
+            "invalid_parameters",
+            _("Enter the callback URL your application is sent back to."),
+            field="callback_url",
+        )
     application.save()
     return NewApplication(application=application, client_secret=secret)
 

@@ -64,11 +64,17 @@ def webhook_url_clean(url: str) -> str:
     parts = urlsplit(url)
     if len(url) > 2000 or not parts.hostname:
         raise FlattrError("invalid_url", _("Enter a full https:// address."), field="url")
-    loopback = False
+    loopback = internal = False
     try:
-        loopback = ipaddress.ip_address(parts.hostname).is_loopback
+        address = ipaddress.ip_address(parts.hostname)
     except ValueError:
         loopback = parts.hostname == "localhost"
+    else:
+        loopback = address.is_loopback
+        internal = address.is_private or address.is_link_local or address.is_reserved
+    if internal and not (loopback and settings.WEBHOOK_ALLOW_HTTP_LOOPBACK):
+        # Our own network is not a receiver: a webhook must not probe it for its owner.
+        raise FlattrError("invalid_url", _("Webhooks need a public address."), field="url")
     if parts.scheme == "https" and not (loopback and not settings.WEBHOOK_ALLOW_HTTP_LOOPBACK):
         return url
     if parts.scheme == "http" and loopback and settings.WEBHOOK_ALLOW_HTTP_LOOPBACK:

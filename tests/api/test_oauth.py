@@ -147,3 +147,25 @@ def test_form_token_with_basic_auth_and_wrong_secret(app_and_user):
     token = answer.json()["access_token"]
     me = Client().get("/rest/v2/user", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["username"] == "listener" and "email" not in me
+
+
+@pytest.mark.django_db
+def test_an_app_scheme_callback_like_podcast_apps_use():
+    developer, user = make_user(), make_user()
+    created = application_create(
+        user=developer, name="Podcatcher", callback_url="de.example.podcatcher://flattr-auth"
+    )
+    browser = Client()
+    browser.force_login(user)
+    answer = browser.post(
+        "/oauth/authorize/",
+        {
+            "client_id": created.application.client_id,
+            "redirect_uri": "de.example.podcatcher://flattr-auth",
+            "response_type": "code",
+            "scope": "flattr",
+            "allow": "Authorize",
+        },
+    )
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("de.example.podcatcher://flattr-auth?code=")

@@ -80,5 +80,12 @@ def test_only_https_and_loopback_in_tests():
         webhook_create(user=owner, url="http://example.org/hook", events=["flattr.created"])
     with pytest.raises(FlattrError):
         webhook_create(user=owner, url="https://example.org/hook", events=[])
+    for internal in (
+        "https://10.0.0.7/hook",
+        "https://169.254.169.254/latest",
+        "https://[fd00::1]/",
+    ):
+        with pytest.raises(FlattrError):
+            webhook_create(user=owner, url=internal, events=["pool.claimed"])
     assert webhook_create(user=owner, url="https://example.org/hook", events=["pool.claimed"])
     assert Webhook.objects.count() == 1
