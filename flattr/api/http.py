@@ -47,7 +47,7 @@ ERROR_STATUS = {
     "not_acceptable": 406,
     "server_error": 500,
 }
-# Core's refusals (flattr.errors, twitter_claims.errors) as API errors.
+# Refusals of core and of platform apps (FlattrError codes) as API errors.
 FLATTR_CODES = {
     "flattr_once": "flattr_once",
     "flattr_owner": "flattr_owner",

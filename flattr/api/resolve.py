@@ -1,9 +1,10 @@
 """Which thing a URL means, for `things/lookup` and `POST /flattr`.
 
-In order: a platform profile URL (an X account today) is that account's thing; an auto-submit
-URL (`…/submit/auto?user_id=…&url=…`, Flattr's or ours) is its owner's thing for that URL, which
-`POST /flattr` creates on the first flattr; a link to one of our thing pages is that thing; any
-other URL is the public thing submitted for it.
+In order: a platform profile URL (an X account today, through core's registry
+flattr.platforms) is that account's thing; an auto-submit URL (`…/submit/auto?user_id=…&url=…`,
+Flattr's or ours) is its owner's thing for that URL, which `POST /flattr` creates on the first
+flattr; a link to one of our thing pages is that thing; any other URL is the public thing
+submitted for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from flattr import platforms
 from flattr.api.selectors import thing_for_url
 from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
@@ -28,14 +30,9 @@ class Resolved:
 
 
 def platform_thing(url: str) -> Thing | None:
-    """Return the platform account's thing for a profile URL, or None if it is not one.
-
-    The same hand-off flattr.views.auto_submit makes for Twitter/X profile URLs until core's
-    platform registry replaces it.
-    """
-    from twitter_claims.services import thing_for_profile_url
-
-    return thing_for_profile_url(url)
+    """Return the platform account's thing for a profile URL (X today, through core's platform
+    registry), or None if it is not one."""
+    return platforms.thing_for_profile_url(url)
 
 
 def _auto_submit_existing(query: dict) -> Thing | None:

@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from flattr.models import Flattr, Subscription, Thing
-from flattr.selectors import BIGINT_MAX, month_start, thing_visible_to, things_public
+from flattr.selectors import BIGINT_MAX, thing_visible_to, things_public
+from payments.months import month_start
 
 SORTS = ("trend", "flattrs", "flattrs_month", "flattrs_week", "flattrs_day", "relevance")
 _SORT_DAYS = {"flattrs_month": 30, "flattrs_week": 7, "flattrs_day": 1, "trend": 7}

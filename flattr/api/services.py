@@ -21,7 +21,7 @@ from flattr.api.auth import SCOPES, scopes_split
 from flattr.api.redirects import callback_url_valid
 from flattr.errors import FlattrError
 from flattr.models import Thing
-from flattr.selectors import count_cache_invalidate
+from flattr.services.things import counts_forget_on_commit, thing_button_keys
 
 APP_NAME_MAX = 100
 TOKEN_LABEL_MAX = 100
@@ -35,10 +35,15 @@ def thing_delete(*, thing: Thing, actor) -> bool:
     it), so it is hidden instead: gone from every listing and page, but kept for statements.
     Raise FlattrError `not_found` unless `actor` owns it.
     """
-    thing = Thing.objects.select_for_update(of=("self",)).filter(pk=thing.pk).first()
+    thing = (
+        Thing.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=thing.pk)
+        .first()
+    )
     if thing is None or thing.owner_id is None or thing.owner_id != actor.pk:
         raise FlattrError("not_found")
-    thing_id = thing.pk
+    thing_id, keys = thing.pk, thing_button_keys(thing)
     if thing.flattrs.exists():
         Thing.objects.filter(pk=thing_id).update(hidden=True, updated_at=timezone.now())
         deleted = False
@@ -46,7 +51,7 @@ def thing_delete(*, thing: Thing, actor) -> bool:
         thing.subscriptions.all().delete()
         thing.delete()
         deleted = True
-    transaction.on_commit(lambda: count_cache_invalidate(thing_ids=[thing_id]))
+    counts_forget_on_commit([thing_id], keys)
     return deleted
 
 
