@@ -94,10 +94,13 @@ INSTALLED_APPS = [
     "payments",
     "twitter_claims",
     "flattr",
+    "oauth2_provider",
+    "flattr.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flattr.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -535,3 +538,34 @@ BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
 THING_URLS_PRIVATE_ALLOWED = env.bool("THING_URLS_PRIVATE_ALLOWED", default=False)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
+
+
+# The REST API v2 and its OAuth2 provider (flattr/api, django-oauth-toolkit). Old Flattr clients
+# send no PKCE, expect tokens that do not expire and scopes joined by spaces or commas.
+from flattr.api.redirects import RedirectSchemes  # noqa: E402 (pure Python, no Django)
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "flattr": "Flattr things and manage your subscriptions",
+        "thing": "Create, change and delete your things",
+        "email": "See your email address",
+        "extendedread": "See your private details and hidden things",
+    },
+    "DEFAULT_SCOPES": ["flattr"],
+    "PKCE_REQUIRED": False,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=10 * 365 * 86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "OAUTH2_BACKEND_CLASS": "flattr.api.oauth.FlattrOAuthLibCore",
+    # Any scheme but javascript:, data: and the like (app schemes of podcast apps included).
+    "ALLOWED_REDIRECT_URI_SCHEMES": RedirectSchemes(),
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+API_RATE_LIMIT_HOURLY = env.int("API_RATE_LIMIT_HOURLY", default=1000)
+# Webhook receivers must use HTTPS; plain http to loopback is allowed outside production (tests
+# and local development).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool(
+    "WEBHOOK_ALLOW_HTTP_LOOPBACK", default=FLATTR_ENV != "production"
+)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)

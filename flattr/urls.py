@@ -20,5 +20,6 @@ urlpatterns = [
     path("twitter/", include("twitter_claims.urls")),
     path("platforms/flattr/", platform_views.account_flattr_any, name="platform_flattr_any"),
     re_path(r"^(?P<provider>github|mastodon|facebook)/", include("twitter_claims.provider_urls")),
+    path("", include("flattr.api.urls")),
     path("", include("flattr.thing_urls")),
 ]

@@ -19,6 +19,7 @@ from payments.models import (
     Payday,
     Payout,
     PayoutAccount,
+    Share,
     StripeEvent,
     Transfer,
 )
@@ -385,3 +386,24 @@ def payout_auto_approve_limit() -> int:
 
 def payout_hold_days() -> int:
     return int(settings.NEW_RECIPIENT_HOLD_DAYS)
+
+
+def payday_income_by_user(*, payday_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Return {user id: cents} paid into these users' earnings by one payday (one query).
+
+    For callers above payments (the API's payday webhooks) that must not read the ledger's
+    tables themselves.
+    """
+    if not user_ids:
+        return {}
+    rows = (
+        Share.objects.filter(
+            payday_id=payday_id,
+            state=Share.State.PAID,
+            payee__kind=LedgerAccount.Kind.EARNINGS,
+            payee__user_id__in=user_ids,
+        )
+        .values("payee__user_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["payee__user_id"]: int(row["total"] or 0) for row in rows}

@@ -95,10 +95,15 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
     cache.delete(handle_cache_key(account.handle))
 
     def notify() -> None:
+        from flattr.api.webhooks import pool_claimed_send
         from twitter_claims.tasks import claim_donors_notify
 
         claim_donors_notify.delay(account.pk)
+        pool_claimed_send(
+            user=user, handle=account.handle, amount_cents=amount, account_id=account.pk
+        )
 
+    amount = settled.amount_cents
     transaction.on_commit(notify)
     return ClaimResult(
         account=account,
