@@ -15,6 +15,13 @@ def profile_update(*, form: ProfileForm) -> User:
     return form.save()
 
 
+@transaction.atomic
+def preferred_language_set(*, user: User, language: str) -> None:
+    """Remember the language the user picked in the footer as their profile's language."""
+    User.objects.filter(pk=user.pk).update(preferred_language=language)
+    user.preferred_language = language
+
+
 def mail_deliver(
     *,
     to: list[str],

@@ -142,7 +142,11 @@ else:
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_flattr")}
+# The test database is named after the database in use, so runs against different databases of
+# one server (several developers, one PostgreSQL) never create or drop each other's.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache, sessions and the Celery broker. Without it: local memory and eager tasks.
@@ -187,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
     "subscriptions-monthly": {
         "task": "flattr.tasks.subscriptions_renew",
         "schedule": crontab(minute=5, hour=0, day_of_month=1),
+    },
+    "accounts-erase-daily": {
+        "task": "flattr.tasks.accounts_erase_due",
+        "schedule": crontab(minute=45, hour=3),
     },
     "twitter-expire-daily": {
         "task": "twitter_claims.tasks.pools_expire",
@@ -246,6 +254,14 @@ MFA_TOTP_ISSUER = "Flattr"
 # Accept the previous and next 30-second code too: phone clocks drift (a used code still cannot
 # be replayed, allauth remembers it for the whole window).
 MFA_TOTP_TOLERANCE = 1
+# Profiles live at /<username>/ (flattr.public_views.profile): names that are top-level paths,
+# or might become one, cannot be usernames.
+ACCOUNT_USERNAME_BLACKLIST = [
+    "accounts", "admin", "api", "bench", "button", "dashboard", "embed", "explore", "favicon.ico",
+    "flattr", "flattrs", "healthz", "i18n", "js", "oauth", "payments", "profile", "rest",
+    "robots.txt", "sitemap.xml", "static", "submit", "subscriptions", "thing", "things",
+    "transparency", "twitter", "users",
+]  # fmt: skip
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 
@@ -345,6 +361,11 @@ MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
+# Where "to charity" money goes (unused budgets by choice, closed accounts' money), by name.
+CHARITY_NAME = env.str("CHARITY_NAME", default="Wikimedia Deutschland e. V.")
+CHARITY_URL = env.str("CHARITY_URL", default="https://www.wikimedia.de/")
+# Days between closing an account (money settled at once) and erasing its personal data.
+CLOSING_GRACE_DAYS = 7
 # Payday splits and posts donors in chunks, each its own transaction (a crash redoes at most one
 # chunk): at least PAYDAY_CHUNK_DONORS donors each, and at most PAYDAY_CHUNKS_MAX chunks (every
 # chunk updates the balance of most payees once, so their number must not grow with the payday).
