@@ -177,7 +177,7 @@ def tags_popular(*, limit: int = 24) -> list[str]:
 
 def profile_things(owner, *, page: int | str = 1) -> Page:
     """Return one page of the owner's visible things with their counts, most flattred first."""
-    things = Thing.objects.filter(owner=owner, hidden=False, banned=False)
+    things = Thing.objects.filter(owner=owner, hidden=False, banned=False).select_related("owner")
     things = _with_counts(things, month_start()).order_by("-flattr_count", "-created_at", "-id")
     return Paginator(things, PROFILE_THINGS).get_page(page)
 
