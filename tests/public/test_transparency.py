@@ -43,8 +43,9 @@ def _script_a_month():
     earnings = user_account(claimer, Kind.EARNINGS)
     transfer_post(key="t:claim", kind=Transfer.Kind.CLAIM, debit=pool, credit=earnings,
                   amount_cents=300, month=MONTH)  # fmt: skip
-    transfer_post(key="t:expiry", kind=Transfer.Kind.EXPIRY, debit=pool,
-                  credit=user_account(other, Kind.FUNDS), amount_cents=100, month=MONTH)  # fmt: skip
+    back = user_account(other, Kind.FUNDS)
+    transfer_post(key="t:expiry", kind=Transfer.Kind.EXPIRY, debit=pool, credit=back,
+                  amount_cents=100, month=MONTH)  # fmt: skip
     payouts = system_account(Kind.PAYOUTS)
     transfer_post(key="t:payout", kind=Transfer.Kind.PAYOUT, debit=earnings, credit=payouts,
                   amount_cents=400, month=MONTH)  # fmt: skip
