@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from accounts.tasks import mail_send
+from accounts.mail import message_send
 
 
 def language_cookie_set(response: HttpResponse, *, language: str) -> None:
@@ -65,11 +65,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return response
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Render the mail now (in the reader's language), deliver it from a Celery task.
+        """Render the mail now (in the reader's language), deliver it through accounts.mail.
 
-        A slow or unreachable SMTP server then never fails a sign-up or a password reset: the
-        worker retries. allauth has already committed what the mail refers to (the confirmation
-        key, the reset token), so the task can be queued at once. Eager in development and tests.
+        allauth renders its own templates (its prefixes and context), so only the delivery is
+        ours: a Celery task, so a slow or unreachable SMTP server never fails a
+        sign-up or a password reset (the worker retries). Eager in development and tests.
         """
         message = self.render_mail(
             template_prefix,
@@ -81,13 +81,4 @@ class AccountAdapter(DefaultAccountAdapter):
                 **context,
             },
         )
-        alternatives = getattr(message, "alternatives", [])
-        html = next((body for body, mimetype in alternatives if mimetype == "text/html"), None)
-        mail_send.delay(
-            to=list(message.to),
-            subject=message.subject,
-            body=message.body,
-            html=html,
-            from_email=message.from_email,
-            headers=dict(message.extra_headers),
-        )
+        message_send(message)

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from accounts.services import mail_deliver
+from accounts.mail import mail_deliver
 
 MAIL_MAX_RETRIES = 8  # with exponential backoff capped at 10 minutes: about an hour of outage
 
@@ -17,5 +17,5 @@ MAIL_MAX_RETRIES = 8  # with exponential backoff capped at 10 minutes: about an 
     max_retries=MAIL_MAX_RETRIES,
 )
 def mail_send(**message) -> None:
-    """Deliver a rendered mail (accounts.services.mail_deliver), retrying on SMTP errors."""
+    """Deliver a rendered mail (accounts.mail.mail_deliver), retrying on SMTP errors."""
     mail_deliver(**message)

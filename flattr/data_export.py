@@ -186,7 +186,7 @@ def data_export_request(*, user) -> DataExport:
 
 def data_export_build(*, export_id: int) -> None:
     """Build the zip, store it and mail the link (idempotent: a built export is not rebuilt)."""
-    from accounts.services import mail_deliver
+    from accounts.mail import mail_deliver
 
     export = DataExport.objects.select_related("user").filter(pk=export_id).first()
     if export is None or export.ready_at is not None:

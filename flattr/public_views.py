@@ -45,7 +45,7 @@ from flattr.models import Thing
 from flattr.selectors import month_start
 from payments.closing import EarningsChoice, FundsChoice, closing_plan
 from payments.errors import PaymentError
-from payments.statements import month_add
+from payments.months import month_add
 
 # The worked example on the home page, in cents: a budget split over this many flattrs.
 EXAMPLE_BUDGET_CENTS = 1000

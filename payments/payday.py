@@ -47,13 +47,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
 from django.dispatch import Signal
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.mail import mail_build
 from payments.errors import PaymentError
 from payments.models import LedgerAccount, Payday, PaydayNotice
+from payments.months import month_previous, month_start
 from payments.selectors import ledger_check
 from payments.services import system_account
 
@@ -116,24 +117,15 @@ class PaydaySummary:
         return not self.ledger_problems
 
 
-def month_first(value: dt.date) -> dt.date:
-    """Return the first day of `value`'s month (the way months are stored everywhere)."""
-    return value.replace(day=1)
-
-
-def month_previous(today: dt.date) -> dt.date:
-    """Return the first day of the month before `today`'s."""
-    return (month_first(today) - dt.timedelta(days=1)).replace(day=1)
-
-
 def month_check_closed(month: dt.date) -> dt.date:
-    """Return `month` as its first day, or raise `payday_month_open` unless it has ended (UTC).
+    """Return `month` as its first day, or raise `payday_month_open` unless it has ended (in the
+    site's timezone).
 
     Flattrs of the current month are still pending (donors may add and remove them), so only a
     closed month can be split.
     """
-    month = month_first(month)
-    current = month_first(timezone.now().date())
+    month = month_start(month)
+    current = month_start()
     if month >= current:
         raise PaydayError(
             "payday_month_open",
@@ -592,12 +584,12 @@ def payday_preview(*, month: dt.date) -> PaydaySummary:
 
 
 def _notice_message(notice: PaydayNotice) -> EmailMultiAlternatives:
-    """Build the email telling a recipient their earnings passed the threshold, in their
-    language, plain text and HTML, with one action (their income) and a settings link."""
-    user = notice.user
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
+    """Build the email telling a recipient their earnings passed the threshold (one action:
+    their income)."""
+    return mail_build(
+        user=notice.user,
+        template_prefix="payments/email/payday_threshold",
+        context={
             "month": notice.payday.month,
             "before_cents": notice.before_cents,
             "after_cents": notice.after_cents,
@@ -605,24 +597,8 @@ def _notice_message(notice: PaydayNotice) -> EmailMultiAlternatives:
             "threshold_cents": int(settings.NOTIFY_THRESHOLD_CENTS),
             "can_payout": notice.after_cents >= int(settings.PAYOUT_MINIMUM_CENTS),
             "income_url": settings.SITE_URL + reverse("payments:income"),
-            "settings_url": settings.SITE_URL + reverse("account_settings"),
-        }
-        subject = " ".join(  # one line; keep the no-break space inside amounts
-            line.strip()
-            for line in render_to_string(
-                "payments/email/payday_threshold_subject.txt", context
-            ).splitlines()
-            if line.strip()
-        )
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("payments/email/payday_threshold.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string("payments/email/payday_threshold.html", context), "text/html"
-        )
-    return message
+        },
+    )
 
 
 def payday_notices_send(*, notice_ids: list[int]) -> int:

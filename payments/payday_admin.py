@@ -16,15 +16,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import Payday, PaydayNotice, Share
+from payments.months import month_previous, month_start
 from payments.payday import (
     PaydayError,
     month_check_closed,
-    month_previous,
     payday_check,
     payday_preview,
 )
@@ -132,9 +131,7 @@ class PaydayAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if request.method == "POST":
             return self._confirm(request)
         data = request.GET if "month" in request.GET else None
-        form = PaydayMonthForm(
-            data, initial={"month": f"{month_previous(timezone.now().date()):%Y-%m}"}
-        )
+        form = PaydayMonthForm(data, initial={"month": f"{month_previous(month_start()):%Y-%m}"})
         summary = payday_preview(month=form.cleaned_data["month"]) if form.is_valid() else None
         context = {
             **self.admin_site.each_context(request),

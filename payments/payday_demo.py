@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
-
 from accounts.models import User
 from flattr.models import Flattr, Thing
 from payments.models import Payday
+from payments.months import month_add, month_start
 from payments.payday import payday_run
-from payments.statements import month_add
 
 DEMO_MONTHS_BACK = (3, 1)  # two months back is the Twitter demo's payday
 DEMO_FLATTRS_PER_MONTH = {3: 2, 1: 3}
@@ -27,7 +25,7 @@ def load(stdout) -> None:
     things = list(Thing.objects.filter(owner=pat, hidden=False).order_by("pk")[:3]) if pat else []
     if anna is None or not things:
         return
-    current = timezone.now().date().replace(day=1)
+    current = month_start()
     done = []
     for back in DEMO_MONTHS_BACK:
         month = month_add(current, -back)

@@ -7,11 +7,10 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from payments import statements
-from payments.payday import month_previous
+from payments.months import month_previous, month_start
 
 
 def _month_param(request: HttpRequest) -> tuple[dt.date | None, str]:
@@ -45,7 +44,7 @@ def donor_statement(request: HttpRequest) -> HttpResponse:
 def income(request: HttpRequest) -> HttpResponse:
     """The recipient's income: a chart of the last 12 months, per month and per thing."""
     month, error = _month_param(request)
-    last = month_previous(timezone.now().date())
+    last = month_previous(month_start())
     by_month = statements.income_by_month(request.user, last=last)
     return render(
         request,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 
 from payments.models import LedgerAccount, PaydayDonor, Share
+from payments.months import month_add
 
 CHART_MONTHS = 12
 # Geometry of the income chart (SVG user units; the SVG scales to its container).
@@ -96,12 +97,6 @@ def _income_shares(user):
         Q(payee=earnings, state=Share.State.PAID)
         | Q(state=Share.State.CLAIMED, thing__payee=earnings)
     )
-
-
-def month_add(month: dt.date, months: int) -> dt.date:
-    """Return the first day of the month `months` after (or before) `month`."""
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def income_by_month(user, *, last: dt.date, months: int = CHART_MONTHS) -> list[IncomeMonth]:

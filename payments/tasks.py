@@ -5,9 +5,9 @@ import datetime as dt
 import smtplib
 
 from celery import shared_task
-from django.utils import timezone
 
 from payments import payday as payday_services
+from payments.months import month_previous, month_start
 
 PAYDAY_RETRY_SECONDS = 300  # while another payday holds the lock
 PAYDAY_MAX_RETRIES = 12
@@ -21,7 +21,7 @@ PAYDAY_MAX_RETRIES = 12
 )
 def payday_for_last_month(self) -> str:
     """Beat, on the 1st: run payday for the month that just ended; return its stage."""
-    return _payday_or_retry(self, payday_services.month_previous(timezone.now().date()))
+    return _payday_or_retry(self, month_previous(month_start()))
 
 
 @shared_task(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from django.db import connection
 
 from payments.models import Payday
-from payments.statements import month_add
+from payments.months import month_add
 
 FIGURES = (
     "deposited",

@@ -131,7 +131,7 @@ def test_mail_is_configured_through_mailers_not_the_deprecated_settings():
 
 
 def test_an_account_mail_arrives_in_the_test_outbox_as_text_and_html(mailoutbox):
-    from accounts.services import mail_deliver
+    from accounts.mail import mail_deliver
 
     mail_deliver(to=["anna@example.org"], subject="Hello", body="See https://example.org/x")
 

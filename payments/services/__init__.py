@@ -7,14 +7,13 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.mail import mail_queue
 from payments import stripe_gateway
 from payments.errors import PaymentError
 from payments.models import (
@@ -26,6 +25,7 @@ from payments.models import (
     StripeCustomer,
     Transfer,
 )
+from payments.months import month_start
 from payments.templatetags.money import format_cents
 
 Kind = LedgerAccount.Kind
@@ -720,10 +720,6 @@ def auto_topup_amount_set(*, user, amount_cents: int, active: bool) -> AutoTopUp
     return topup
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def auto_topup_charge(*, topup: AutoTopUp, month: dt.date) -> Deposit | None:
     """Charge one saved card off-session for `month`, at most once per month.
 
@@ -735,7 +731,7 @@ def auto_topup_charge(*, topup: AutoTopUp, month: dt.date) -> Deposit | None:
     from payments.selectors import balances_for_user, budget_get
 
     user = topup.user
-    month = _month_start(month)
+    month = month_start(month)
     budget = budget_get(user).monthly_cents
     if not topup.active or budget <= 0 or balances_for_user(user)["funds"] >= budget:
         return None
@@ -791,24 +787,15 @@ def _auto_topup_result_store(*, topup: AutoTopUp, month: dt.date, deposit: Depos
         last_month=month, last_error=deposit.failure if failed else ""
     )
     if failed:
-        transaction.on_commit(lambda: auto_topup_failure_email(deposit_id=deposit.pk), robust=True)
-
-
-def auto_topup_failure_email(*, deposit_id: int) -> None:
-    """Tell the donor their automatic top-up failed and what payday will do instead."""
-    deposit = Deposit.objects.select_related("user").get(pk=deposit_id)
-    user = deposit.user
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
-            "deposit": deposit,
-            "wallet_url": settings.SITE_URL + reverse("payments:wallet"),
-            "topup_url": settings.SITE_URL + reverse("payments:auto_topup"),
-        }
-        subject = gettext("Your automatic top-up did not go through")
-        body = render_to_string("payments/email/auto_topup_failed.txt", context)
-        html = render_to_string("payments/email/auto_topup_failed.html", context)
-    send_mail(subject, body, None, [user.email], html_message=html)
+        mail_queue(
+            user=topup.user,
+            template_prefix="payments/email/auto_topup_failed",
+            context={
+                "deposit": deposit,
+                "wallet_url": settings.SITE_URL + reverse("payments:wallet"),
+                "topup_url": settings.SITE_URL + reverse("payments:auto_topup"),
+            },
+        )
 
 
 def auto_topups_charge(*, today: dt.date | None = None) -> dict[str, int]:
@@ -820,7 +807,7 @@ def auto_topups_charge(*, today: dt.date | None = None) -> dict[str, int]:
     counts = {"charged": 0, "failed": 0, "skipped": 0}
     topups = AutoTopUp.objects.filter(active=True).select_related("user").order_by("pk")
     for topup in topups.iterator():
-        if topup.last_month == _month_start(today):
+        if topup.last_month == month_start(today):
             counts["skipped"] += 1
             continue
         try:

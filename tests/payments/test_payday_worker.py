@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from flattr.celery import app
 from payments.models import LedgerAccount, Payday
-from payments.payday import month_previous
+from payments.months import month_previous
 from tests.payments.payday_data import balance, make_donor, make_flattr, make_thing
 
 ROOT = Path(__file__).resolve().parents[2]

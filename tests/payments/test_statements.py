@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import Share
-from payments.payday import month_previous, payday_run
-from payments.statements import month_add
+from payments.months import month_add, month_previous
+from payments.payday import payday_run
 from tests.factories import make_user
 from tests.payments.payday_data import MONTH, make_donor, make_flattr, make_thing
 

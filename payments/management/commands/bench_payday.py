@@ -23,13 +23,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models
-from django.utils import timezone
 
 from accounts.models import User
 from flattr.celery import app as celery_app
 from flattr.models import Flattr, Thing
 from payments.models import Budget, LedgerAccount, Transfer
-from payments.payday import PaydayProgress, month_previous, payday_run
+from payments.months import month_previous, month_start
+from payments.payday import PaydayProgress, payday_run
 from payments.selectors import ledger_check
 from payments.services import system_account
 
@@ -101,7 +101,7 @@ class Command(BaseCommand):
     # -- the run ---------------------------------------------------------------------------
 
     def _bench(self, donors: int, per_donor: int) -> dict:
-        month = month_previous(timezone.now().date())
+        month = month_previous(month_start())
         started = time.perf_counter()
         self._data_build(donors, per_donor, month)
         build_s = time.perf_counter() - started

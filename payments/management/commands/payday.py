@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from tqdm import tqdm
 
+from payments.months import month_previous, month_start
 from payments.payday import (
     STAGE_ORDER,
     PaydayError,
     PaydayProgress,
     PaydaySummary,
-    month_previous,
     payday_run,
 )
 from payments.selectors import ledger_check
@@ -45,11 +44,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        month = (
-            month_parse(options["month"])
-            if options["month"]
-            else month_previous(timezone.now().date())
-        )
+        month = month_parse(options["month"]) if options["month"] else month_previous(month_start())
         try:
             if options["dry_run"]:
                 summary = payday_run(month=month, dry_run=True)
