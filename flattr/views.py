@@ -283,9 +283,18 @@ def thing_flattr(request: HttpRequest, thing_id: int) -> HttpResponse:
         )
         if not request.user.supporter_asked:
             # The first flattr asks whether to be named as a supporter; unticked means no.
+            # A button that did not ask (explore's) records no and says where to change it.
             supporter_choice_set(
                 user=request.user, show=request.POST.get("show_as_supporter") == "1"
             )
+            if request.POST.get("supporter_asked") != "1":
+                messages.info(
+                    request,
+                    _(
+                        "Your name is not shown among the supporters of what you flattr. "
+                        "You can change that in your privacy settings."
+                    ),
+                )
     return redirect(_next_or(request, thing.get_absolute_url()))
 
 

@@ -1,6 +1,7 @@
 """The public pages in real Chromium, in English and German, at 390 and 1280 px: a screenshot of
-each (kept under test-results/public/, which git ignores) and no serious or critical axe-core
-violation (axe-playwright-python bundles axe, no network needed)."""
+each, kept under test-artifacts/public/ (git ignores it; not test-results/, which
+pytest-playwright empties at every start), and no serious or critical axe-core violation
+(axe-playwright-python bundles axe, no network needed)."""
 
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from tests.browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.factories import fund_user, make_thing, make_user
 
 pytestmark = BROWSER_MARKS
-SHOTS = Path(__file__).resolve().parent.parent.parent / "test-results" / "public"
+SHOTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "public"
 WIDTHS = {"390": {"width": 390, "height": 844}, "1280": {"width": 1280, "height": 900}}
 BAD_IMPACTS = ("serious", "critical")
 
