@@ -90,6 +90,11 @@ def _with_counts(things: QuerySet[Thing], month: dt.date) -> QuerySet[Thing]:
     )
 
 
+def _printable(text) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in text; none belongs in a search)."""
+    return "".join(ch for ch in str(text) if ch.isprintable())
+
+
 @dataclass(frozen=True)
 class ExploreFilters:
     query: str = ""
@@ -101,7 +106,7 @@ class ExploreFilters:
     @classmethod
     def parse(cls, params, *, tag: str = "") -> ExploreFilters:
         """Read the filters from GET parameters; anything unknown is simply dropped."""
-        query = " ".join(str(params.get("q", ""))[:QUERY_MAX].split())
+        query = " ".join(_printable(params.get("q", ""))[:QUERY_MAX].split())
         category = params.get("category", "")
         language = params.get("language", "")
         sort = params.get("sort", "")
@@ -111,7 +116,7 @@ class ExploreFilters:
             query=query,
             category=category if category in Thing.Category.values else "",
             language=language if language in FLATTR_LANGUAGES else "",
-            tag=tag.strip().lower()[:TAG_MAX],
+            tag=_printable(tag).strip().lower()[:TAG_MAX],
             sort=sort,
         )
 

@@ -50,6 +50,7 @@ from payments.months import month_add
 # The worked example on the home page, in cents: a budget split over this many flattrs.
 EXAMPLE_BUDGET_CENTS = 1000
 EXAMPLE_FLATTRS = 7
+USERNAME_MAX = 150  # Django's username length
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -141,6 +142,8 @@ def explore_tag(request: HttpRequest, tag: str) -> HttpResponse:
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     from accounts.selectors import user_get_public_or_404
 
+    if len(username) > USERNAME_MAX or not username.isprintable():
+        raise Http404("No such user.")  # PostgreSQL refuses NUL; no username is that long
     person = user_get_public_or_404(username=username)
     is_self = request.user.is_authenticated and request.user.pk == person.pk
     last_month = month_add(month_start(), -1)
@@ -183,6 +186,8 @@ def profile_snippets(*, site: str, user) -> list[tuple[str, str]]:
 
 def profile_legacy(request: HttpRequest, username: str) -> HttpResponse:
     """`/profile/<username>/`, where profiles used to be, now redirect to `/<username>/`."""
+    if not username.isprintable():
+        raise Http404("No such user.")
     return redirect("profile", username=username, permanent=True)
 
 
@@ -228,6 +233,8 @@ def data_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def data_export_download(request: HttpRequest, token: str) -> HttpResponse:
+    if not token.isprintable():
+        raise Http404("No such export.")
     export = data_export_for_download(user=request.user, token=token[:64])
     if export is None:
         raise Http404("No such export.")

@@ -362,7 +362,7 @@ PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
 # Where "to charity" money goes (unused budgets by choice, closed accounts' money), by name.
-CHARITY_NAME = env.str("CHARITY_NAME", default="Wikimedia Deutschland e. V.")
+CHARITY_NAME = env.str("CHARITY_NAME", default="Wikimedia Deutschland")
 CHARITY_URL = env.str("CHARITY_URL", default="https://www.wikimedia.de/")
 # Days between closing an account (money settled at once) and erasing its personal data.
 CLOSING_GRACE_DAYS = 7

@@ -92,3 +92,38 @@ def test_search_stems_german_and_english_by_the_things_language(client):
 
     assert "Running a beehive" in english and "Bienenhäuser" not in english
     assert "Bienenhäuser" in german and "Running a beehive" not in german
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/explore/?q=" + "ä" * 5000,
+        "/explore/?q=!!!%20%26%20|",
+        "/explore/?q=%00",
+        "/explore/?page=-1&sort=<script>&language=xx&category=nope",
+        "/explore/?page=99999999999999999999",
+        "/explore/tag/" + "x" * 500 + "/",
+        "/" + "u" * 300 + "/",
+        "/transparency.json?x=1",
+        "/%00/",
+        "/profile/%00/",
+        "/explore/tag/%00/",
+    ],
+)
+def test_hostile_input_on_public_pages_gets_a_page_or_a_404_never_a_500(client, path):
+    make_thing(tags=["bees"])
+
+    assert client.get(path).status_code in (200, 404)
+
+
+def test_closing_refuses_a_choice_that_is_not_offered(client):
+    user = fund_user(make_user(), funds_cents=500)
+    client.force_login(user)
+
+    response = client.post(
+        reverse("account_close_confirm"), {"funds": "payout", "earnings": "x", "confirm": "yes"}
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active and user.closing_requested_at is None
