@@ -19,7 +19,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flattr.services import account_thing_claim, account_thing_hidden_set, account_thing_release
+from flattr.services import (
+    account_thing_claim,
+    account_thing_closed_set,
+    account_thing_release,
+)
 from payments.models import LedgerAccount
 from payments.services import user_account
 from payments.services.pools import pool_settle
@@ -95,10 +99,15 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
     cache.delete(handle_cache_key(account.handle))
 
     def notify() -> None:
+        from flattr.api.webhooks import pool_claimed_send
         from twitter_claims.tasks import claim_donors_notify
 
         claim_donors_notify.delay(account.pk)
+        pool_claimed_send(
+            user=user, handle=account.handle, amount_cents=amount, account_id=account.pk
+        )
 
+    amount = settled.amount_cents
     transaction.on_commit(notify)
     return ClaimResult(
         account=account,
@@ -163,9 +172,9 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     account.flattrs_opted_out = choice == "all"
     account.opted_out_at = timezone.now() if choice != "none" else None
     account.save(update_fields=["notices_opted_out", "flattrs_opted_out", "opted_out_at"])
-    # The account's thing is hidden while its owner refuses flattrs, so every way of flattring
+    # The account's thing is closed while its owner refuses flattrs, so every way of flattring
     # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
-    account_thing_hidden_set(thing_id=account.thing_id, hidden=account.flattrs_opted_out)
+    account_thing_closed_set(thing_id=account.thing_id, closed=account.flattrs_opted_out)
     cache.delete(handle_cache_key(account.handle))
     return account
 

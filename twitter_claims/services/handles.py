@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from flattr.models import Flattr, Thing
 from flattr.services import (
+    account_thing_closed_set,
     account_thing_create,
-    account_thing_hidden_set,
     flattr_add,
     flattrs_cancel,
     flattrs_move,
@@ -293,7 +293,7 @@ def _pending_settle(
         pending.account = account
         pending.resolved_at = pending.resolved_at or now
         pending.save(update_fields=["state", "account", "resolved_at"])
-        account_thing_hidden_set(thing_id=pending.thing_id, hidden=True)
+        account_thing_closed_set(thing_id=pending.thing_id, closed=True)
     if returned:
         returned_notify_on_commit(returned, reason="unresolved")
     if cancelled:
