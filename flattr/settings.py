@@ -110,8 +110,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # After the header middlewares, so its refusals carry X-Frame-Options and the CSP too.
-    "flattr.request_guards.NulCharacterRefusedMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
