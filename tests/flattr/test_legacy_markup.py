@@ -324,5 +324,5 @@ def test_hidden_1_in_an_old_link_creates_an_unlisted_thing_that_is_flattred(
     thing = Thing.objects.get()
     assert thing.hidden and not thing.closed
     assert Flattr.objects.filter(donor=donor, thing=thing).count() == 1
+    assert client.get(thing.get_absolute_url()).status_code == 200  # (shows the flash message)
     assert "A quiet post" not in client.get(reverse("explore")).content.decode()
-    assert client.get(thing.get_absolute_url()).status_code == 200
