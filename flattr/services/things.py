@@ -19,6 +19,7 @@ from flattr.errors import FlattrError
 from flattr.languages import language_normalize
 from flattr.models import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN, URL_MAX, Thing
 from flattr.selectors import button_key, count_cache_invalidate
+from flattr.url_destinations import url_destination_check
 from flattr.urls_normalize import url_normalize
 
 TAGS_MAX = 20
@@ -73,9 +74,11 @@ def thing_fields_clean(
 
 def url_clean(url: str) -> str:
     try:
-        return url_normalize(url)
+        normalized = url_normalize(url)
+        url_destination_check(normalized)
     except ValueError as error:
         raise FlattrError("invalid_url", str(error), field="url") from error
+    return normalized
 
 
 def title_clean(title: str) -> str:

@@ -224,8 +224,7 @@ def test_a_frozen_account_gives_nothing():
         credit=system_account(Kind.STRIPE),
         amount=50,
     )
-    LedgerAccount.objects.filter(pk=receivable.pk).update(balance=-50)
-    LedgerAccount.objects.filter(kind=Kind.STRIPE).update(balance=-950)
+    # The transfer moved both balances (the database's balance trigger): receivable -50.
     make_flattr(donor, make_thing())
     payday_run(month=MONTH)
     assert shares_of(donor) == [0]
@@ -354,15 +353,7 @@ def test_a_wallet_that_shrank_after_the_snapshot_is_re_split_before_posting():
                 credit=system_account(Kind.STRIPE),
                 amount=600,
             )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance - 600 WHERE id = %s",
-                    [funds.pk],
-                )
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance + 600 "
-                    "WHERE kind = 'stripe'"
-                )
+            # The insert moved both balances (the database's balance trigger).
 
     payday_run(month=MONTH, progress=refund_after_the_snapshot)
 
@@ -421,12 +412,7 @@ def test_a_stray_share_transfer_no_donor_made_stops_payday_before_anyone_is_told
                     "created_at, payday_id, memo) VALUES (%s, %s, 7, 'share', 'stray', now(), "
                     "%s, '')",
                     [stripe.pk, stray_payee.pk, payday.pk],
-                )
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance + "
-                    "CASE WHEN id = %s THEN -7 ELSE 7 END WHERE id IN (%s, %s)",
-                    [stripe.pk, stripe.pk, stray_payee.pk],
-                )
+                )  # and the database moved both balances with it
 
     with pytest.raises(PaydayError) as error:
         payday_run(month=MONTH, progress=stray)

@@ -191,9 +191,14 @@ class Command(BaseCommand):
                     cursor.execute(f"ALTER TABLE bench_floor ADD {definition}")
                 # The reference check runs as a statement trigger (migration 0007): the floor
                 # pays for it too, as for every trigger of the table.
+                # Not the balance trigger: moving balances is payday's own work (its SQL did it
+                # before the trigger did), so the floor stays what it measured before, the cost
+                # of the rows themselves; the floor's made-up rows must not move real balances.
                 cursor.execute(
                     "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
-                    "WHERE tgrelid = 'payments_transfer'::regclass AND NOT tgisinternal"
+                    "WHERE tgrelid = 'payments_transfer'::regclass AND NOT tgisinternal "
+                    "AND tgname NOT IN ('payments_transfer_balances_move', "
+                    "'payments_transfer_no_truncate')"
                 )
                 for (definition,) in cursor.fetchall():
                     cursor.execute(
@@ -356,11 +361,10 @@ class Command(BaseCommand):
 
     def _fund(self, cursor, stripe_id: int, month: dt.date) -> None:
         """Deposits as real ledger rows: Stripe clearing → each donor's funds (and earnings for
-        the spenders), then the cached balances from exactly those rows."""
+        the spenders); the balance trigger moves the cached balances by exactly those rows."""
         cursor.execute(
             """
-            WITH ins AS (
-                INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key,
+            INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key,
                                                created_at, month, payday_id, memo)
                 SELECT %(stripe)s, a.id,
                        CASE a.kind WHEN 'funds' THEN 100 + (a.user_id * 53) %% 3000
@@ -370,13 +374,6 @@ class Command(BaseCommand):
                 FROM payments_ledgeraccount a
                 JOIN payments_budget b ON b.user_id = a.user_id
                 WHERE a.kind IN ('funds', 'earnings')
-                RETURNING debit_id, credit_id, amount
-            ), legs AS (
-                SELECT credit_id AS id, amount FROM ins
-                UNION ALL SELECT debit_id, -amount FROM ins
-            ), sums AS (SELECT id, sum(amount)::bigint AS delta FROM legs GROUP BY id)
-            UPDATE payments_ledgeraccount a SET balance = a.balance + s.delta
-            FROM sums s WHERE a.id = s.id
             """,
             {"stripe": stripe_id},
         )
