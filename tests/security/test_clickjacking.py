@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 # View name -> why it may be framed by any site.
 FRAMEABLE = {
     "button_view": "the flattr button is an iframe on publishers' pages: that is its purpose",
+    "button_view_2016": "the same button at the path of Flattr's 2016 widget (/view/?fid=…)",
 }
 
 
