@@ -32,8 +32,8 @@ def thing_delete(*, thing: Thing, actor) -> bool:
     """Delete the owner's thing; return True if its row is gone.
 
     A thing that was ever flattred stays in the books (its flattrs and payday shares point at
-    it), so it is closed and hidden instead: no new flattrs, gone from every listing and page,
-    but kept for statements.
+    it), so it is closed and unlisted instead (`closed`: no more flattrs, its page shown to its
+    owner only; `hidden`: out of every listing), but kept for statements.
     Raise FlattrError `not_found` unless `actor` owns it.
     """
     thing = (
