@@ -121,6 +121,8 @@ def test_delete_of_a_flattred_thing_hides_it(publisher_api, donor_api, thing, ap
     donor_api.post(f"/rest/v2/things/{thing.pk}/flattr")
     assert publisher_api.delete(f"/rest/v2/things/{thing.pk}").status_code == 204
     assert api.get(f"/rest/v2/things/{thing.pk}").status_code == 404
+    thing.refresh_from_db()
+    assert thing.closed  # hidden alone would only unlist it; a deleted thing takes no flattrs
 
 
 def test_search_tags_sort_and_paging(api, publisher):

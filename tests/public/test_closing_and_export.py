@@ -76,7 +76,7 @@ def test_closing_settles_the_money_stops_the_things_and_erases_after_the_grace_p
     assert not Flattr.objects.filter(thing=mine).exists()
     assert not Flattr.objects.filter(donor=user).exists()
     mine.refresh_from_db()
-    assert mine.hidden
+    assert mine.hidden and mine.closed  # unlisted, and no new flattrs
     assert client.get(reverse("dashboard")).status_code == 302  # logged out
     assert accounts_erase_due() == 0  # still in the grace period
 
