@@ -191,6 +191,8 @@ def test_categories_languages_rate_limit(api):
     limit = api.get("/rest/v2/rate_limit").json()
     assert limit["hourly_limit"] == 1000 and limit["current_hits"] == 3
     assert limit["remaining_hits"] == 997
+    assert limit["reset_time_in_seconds"] % 3600 == 0  # the next full hour, as a unix time
+    assert limit["reset_time"].endswith(" +0000 " + limit["reset_time"][-4:])
 
 
 def test_scopes(thing, publisher):
