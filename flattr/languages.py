@@ -9,6 +9,7 @@ import re
 
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 DEFAULT_LANGUAGE = "en_GB"
 # Flattr's ids, language_COUNTRY (Flattr used Java's old codes: iw = Hebrew, in = Indonesian).
@@ -20,7 +21,10 @@ FLATTR_LANGUAGES = (
     "th_TH", "tr_TR", "uk_UA", "vi_VN",
 )  # fmt: skip
 _JAVA_TO_DJANGO = {"iw": "he", "in": "id", "no": "nb", "zh": "zh-hans"}
-_LANGUAGE_ID = re.compile(r"^([a-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+# Today's codes for the languages Flattr named by Java's old ones (pages send "he", "nb").
+_MODERN_TO_FLATTR = {"he": "iw", "id": "in", "nb": "no", "nn": "no"}
+_LANGUAGE_ID = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+LANGUAGE_CODE = _LANGUAGE_ID  # the shape of a language code, known to Flattr or not
 
 
 def language_normalize(raw: str) -> str:
@@ -35,6 +39,7 @@ def language_normalize(raw: str) -> str:
     if not match:
         raise ValueError(_("Unknown language."))
     language, country = match.group(1).lower(), (match.group(2) or "").upper()
+    language = _MODERN_TO_FLATTR.get(language, language)
     if country:
         code = f"{language}_{country}"
         if code in FLATTR_LANGUAGES:
@@ -45,10 +50,17 @@ def language_normalize(raw: str) -> str:
     raise ValueError(_("Unknown language."))
 
 
+# Django's LANG_INFO spells some names unlike its own catalogue's msgids, so they would never be
+# translated ("Norwegian Bokmal" vs "Norwegian Bokmål"): name them here, in the catalogue's words.
+_NAMES = {"nb": gettext_noop("Norwegian Bokmål")}
+
+
 def language_name(code: str) -> str:
     """Return the language's name in the active language ("de_DE" → "German" / "Deutsch")."""
-    base = code.split("_")[0]
-    info = LANG_INFO.get(_JAVA_TO_DJANGO.get(base, base))
+    base = _JAVA_TO_DJANGO.get(code.split("_")[0], code.split("_")[0])
+    if base in _NAMES:
+        return _(_NAMES[base])
+    info = LANG_INFO.get(base)
     return _(info["name"]) if info else code
 
 
