@@ -38,7 +38,8 @@ def thing_delete(*, thing: Thing, actor) -> bool:
     """Delete the owner's thing; return True if its row is gone.
 
     A thing that was ever flattred stays in the books (its flattrs and payday shares point at
-    it), so it is hidden instead: gone from every listing and page, but kept for statements.
+    it), so it is hidden and closed instead: unlisted, refusing flattrs, its page the owner's
+    only (flattr.selectors.thing_visible_to), kept for statements.
     Raise FlattrError `not_found` unless `actor` owns it.
     """
     thing = (
@@ -51,7 +52,9 @@ def thing_delete(*, thing: Thing, actor) -> bool:
         raise FlattrError("not_found")
     thing_id, keys = thing.pk, thing_button_keys(thing)
     if thing.flattrs.exists():
-        Thing.objects.filter(pk=thing_id).update(hidden=True, updated_at=timezone.now())
+        Thing.objects.filter(pk=thing_id).update(
+            hidden=True, closed=True, updated_at=timezone.now()
+        )
         deleted = False
     else:
         thing.subscriptions.all().delete()

@@ -29,7 +29,8 @@ def thing(publisher):
 
 @pytest.fixture
 def donor(db):
-    return fund_user(make_user(username="anna", display_name="Anna Donor"))
+    # Anna shows herself as a supporter (the default is not to), so her flattrs are public.
+    return fund_user(make_user(username="anna", display_name="Anna Donor", show_as_supporter=True))
 
 
 def token_for(user, scopes="flattr thing email extendedread") -> str:

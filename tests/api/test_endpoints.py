@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.urls import reverse
 
 from flattr.models import Flattr, Subscription, Thing
 from tests.api.conftest import ApiClient, token_for
@@ -19,7 +20,7 @@ def test_thing_is_flattrs_full_object(api, thing):
     assert body["owner"] == {
         "type": "user",
         "resource": "http://testserver/rest/v2/users/pat",
-        "link": "http://testserver/profile/pat/",
+        "link": "http://testserver" + reverse("profile", kwargs={"username": "pat"}),
         "username": "pat",
     }
     assert "flattred" not in body  # no token, no viewer fields
@@ -106,7 +107,7 @@ def test_create_update_delete(publisher_api, publisher, donor_api):
         "title=Mine+now",
         content_type="application/x-www-form-urlencoded",
     )
-    assert other.status_code == 404  # hidden: not even visible to others
+    assert other.status_code == 403 and other.json()["error"] == "thing_owner"  # unlisted
     assert publisher_api.delete(f"/rest/v2/things/{thing.pk}").status_code == 204
     assert not Thing.objects.filter(pk=thing.pk).exists()
 
