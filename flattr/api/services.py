@@ -38,8 +38,8 @@ def thing_delete(*, thing: Thing, actor) -> bool:
     """Delete the owner's thing; return True if its row is gone.
 
     A thing that was ever flattred stays in the books (its flattrs and payday shares point at
-    it), so it is hidden and closed instead: unlisted, refusing flattrs, its page the owner's
-    only (flattr.selectors.thing_visible_to), kept for statements.
+    it), so it is closed and unlisted instead (`closed`: no more flattrs, its page shown to its
+    owner only; `hidden`: out of every listing), but kept for statements.
     Raise FlattrError `not_found` unless `actor` owns it.
     """
     thing = (

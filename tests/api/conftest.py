@@ -29,7 +29,8 @@ def thing(publisher):
 
 @pytest.fixture
 def donor(db):
-    # Anna shows herself as a supporter (the default is not to), so her flattrs are public.
+    # A public supporter (the site's default is not public since the public site's privacy
+    # settings): Flattr's public activities and thing flattrs list her.
     return fund_user(make_user(username="anna", display_name="Anna Donor", show_as_supporter=True))
 
 
