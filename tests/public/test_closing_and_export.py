@@ -117,3 +117,26 @@ def test_flattring_a_closed_accounts_thing_is_refused(client):
     client.post(reverse("thing_flattr", args=[thing.pk]))
 
     assert not Flattr.objects.filter(thing=thing, month=month_start()).exists()
+
+
+def test_the_export_mail_comes_in_the_users_language(django_capture_on_commit_callbacks, client):
+    user = make_user(preferred_language="de")
+    client.force_login(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("data_export"))
+
+    assert mail.outbox[0].subject.endswith("Deine Flattr-Daten sind bereit")
+    assert "Hier kannst du sie herunterladen" in mail.outbox[0].body
+
+
+def test_the_admin_shows_a_closing_account_in_german(admin_client):
+    user = make_user(username="closing-one")
+    User.objects.filter(pk=user.pk).update(closing_requested_at=timezone.now())
+
+    page = admin_client.get(
+        reverse("admin:accounts_user_change", args=[user.pk]), HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    assert page.status_code == 200
+    assert "Schließung beantragt am" in page.text
