@@ -8,14 +8,23 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from flattr.models import Flattr, Subscription, Thing
+from flattr.models import Flattr, LegacyFlattrId, Subscription, Thing
 from flattr.selectors import button_key, count_cache_invalidate
 
 
 @admin.register(Thing)
 class ThingAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "category", "flattr_count", "hidden", "banned", "created_at")
-    list_filter = ("category", "hidden", "banned", "language")
+    list_display = (
+        "title",
+        "owner",
+        "category",
+        "flattr_count",
+        "hidden",
+        "closed",
+        "banned",
+        "created_at",
+    )
+    list_filter = ("category", "hidden", "closed", "banned", "title_from_url", "language")
     search_fields = ("title", "url", "owner__username", "owner__email")
     raw_id_fields = ("owner", "payee")
     readonly_fields = ("created_at", "updated_at", "last_flattr_at")
@@ -71,3 +80,17 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("months", "first_month")
     search_fields = ("donor__username", "thing__title")
     raw_id_fields = ("donor", "thing")
+
+
+@admin.register(LegacyFlattrId)
+class LegacyFlattrIdAdmin(admin.ModelAdmin):
+    """Map an old Flattr id (numeric uid, 2016 fid) to the user who showed it is theirs.
+
+    Buttons naming that id pay this user from then on, so map only on proof (an old Flattr
+    mail, the id in markup on a site the user controls). Buttons see a change within a minute.
+    """
+
+    list_display = ("value", "kind", "user", "note", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "user__username", "user__email", "note")
+    raw_id_fields = ("user",)

@@ -1,12 +1,13 @@
 """Root URLs. Each app owns its own urls module; this file only mounts them."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import views as account_views
 from accounts.privacy import privacy_settings
 from flattr import public_views, views
 from payments import transparency_views
+from twitter_claims import provider_views as platform_views
 
 urlpatterns = [
     path("", public_views.home, name="home"),
@@ -39,6 +40,9 @@ urlpatterns = [
     path("explore/tag/<str:tag>/", public_views.explore_tag, name="explore_tag"),
     path("payments/", include("payments.urls")),
     path("twitter/", include("twitter_claims.urls")),
+    path("platforms/flattr/", platform_views.account_flattr_any, name="platform_flattr_any"),
+    re_path(r"^(?P<provider>github|mastodon|facebook)/", include("twitter_claims.provider_urls")),
+    path("", include("flattr.api.urls")),
     path("", include("flattr.thing_urls")),
     # Last: every path above wins over a username (clashing names are refused at sign-up).
     path("<str:username>/", public_views.profile, name="profile"),

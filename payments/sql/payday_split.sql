@@ -14,7 +14,7 @@
 -- `unused_to_charity` gives min(budget, funds) to charity. A frozen account (a negative
 -- receivable) gives nothing. All amounts are integer cents and never negative.
 WITH live AS (
-    -- Flattrs that count: on visible, unbanned things, and never paying the donor's own account.
+    -- Flattrs that count: on open (not closed), unbanned things, and never paying the donor's own account.
     SELECT f.id AS flattr_id, f.donor_id, f.thing_id, f.created_at, t.payee_id,
            p.kind AS payee_kind
     FROM flattr_flattr f
@@ -23,7 +23,7 @@ WITH live AS (
     WHERE f.month = %(month)s
       AND f.donor_id BETWEEN %(lo)s AND %(hi)s
       AND (%(donors)s::bigint[] IS NULL OR f.donor_id = ANY(%(donors)s::bigint[]))
-      AND NOT t.hidden
+      AND NOT t.closed
       AND NOT t.banned
       AND p.user_id IS DISTINCT FROM f.donor_id
 ),
