@@ -4,7 +4,8 @@ Core is the lowest layer that knows all the parts, so it runs the steps, each th
 that owns the rows:
 
 1. payments settles the money as the user chose (payments.closing.closing_settle);
-2. core stops the user's things taking flattrs (hidden) and drops the pending flattrs on them
+2. core stops the user's things taking flattrs (closed, and hidden from lists) and drops the
+   pending flattrs on them
    and the user's own pending flattrs and subscriptions, so payday never splits a budget onto
    a closed account;
 3. accounts deactivates the account (accounts.closing.account_closing_start);
@@ -47,7 +48,10 @@ def things_close(*, user) -> int:
     """Hide the user's things and drop every pending flattr on them, and the user's own pending
     flattrs and running subscriptions. Return how many flattrs were dropped."""
     thing_ids = list(_user_things(user).values_list("pk", flat=True))
-    Thing.objects.filter(pk__in=thing_ids).update(hidden=True, updated_at=timezone.now())
+    # Closed refuses new flattrs; hidden takes them off every list (hidden alone only unlists).
+    Thing.objects.filter(pk__in=thing_ids).update(
+        closed=True, hidden=True, updated_at=timezone.now()
+    )
     dropped, _ = _pending_flattrs().filter(Q(thing_id__in=thing_ids) | Q(donor=user)).delete()
     Subscription.objects.filter(
         Q(donor=user) | Q(thing_id__in=thing_ids), cancelled_at__isnull=True
@@ -81,6 +85,7 @@ def _things_anonymise(*, user_ids: list[int]) -> None:
         description="",
         tags=[],
         hidden=True,
+        closed=True,
         url=Concat(Value("closed:"), Cast("id", output_field=CharField())),
     )
     DataExport.objects.filter(user_id__in=user_ids).delete()

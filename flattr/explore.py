@@ -60,6 +60,7 @@ def things_listable() -> QuerySet[Thing]:
     and is not closing their account. Twitter/X accounts have their own list (waiting)."""
     return Thing.objects.filter(
         hidden=False,
+        closed=False,
         banned=False,
         owner__isnull=False,
         owner__is_active=True,
@@ -162,7 +163,7 @@ _TAGS_SQL = """
     FROM flattr_thing t
     JOIN accounts_user u ON u.id = t.owner_id
     CROSS JOIN LATERAL unnest(t.tags) AS tag
-    WHERE NOT t.hidden AND NOT t.banned AND u.is_active AND NOT u.explore_hidden
+    WHERE NOT t.hidden AND NOT t.closed AND NOT t.banned AND u.is_active AND NOT u.explore_hidden
       AND u.closing_requested_at IS NULL
     GROUP BY tag
     ORDER BY n DESC, tag

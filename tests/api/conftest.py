@@ -29,7 +29,9 @@ def thing(publisher):
 
 @pytest.fixture
 def donor(db):
-    return fund_user(make_user(username="anna", display_name="Anna Donor"))
+    # A public supporter: new users are not (accounts.User.show_as_supporter), and the API
+    # shows a donor's activity only when they are.
+    return fund_user(make_user(username="anna", display_name="Anna Donor", show_as_supporter=True))
 
 
 def token_for(user, scopes="flattr thing email extendedread") -> str:

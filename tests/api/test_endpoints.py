@@ -19,7 +19,7 @@ def test_thing_is_flattrs_full_object(api, thing):
     assert body["owner"] == {
         "type": "user",
         "resource": "http://testserver/rest/v2/users/pat",
-        "link": "http://testserver/profile/pat/",
+        "link": "http://testserver/pat/",
         "username": "pat",
     }
     assert "flattred" not in body  # no token, no viewer fields

@@ -140,3 +140,43 @@ def test_the_admin_shows_a_closing_account_in_german(admin_client):
 
     assert page.status_code == 200
     assert "Schließung beantragt am" in page.text
+
+
+def test_closing_pays_out_what_a_payout_can_take_and_forfeits_only_the_rest(client, settings):
+    from payments.models import Payout, PayoutAccount
+    from tests.payments.payouts_flow import give_earnings
+
+    settings.NEW_RECIPIENT_HOLD_DAYS = 0  # nothing held: all earnings are payable
+    user = make_user()
+    give_earnings(user, 4000, key="closing-payout")
+    PayoutAccount.objects.create(user=user, stripe_account_id="acct_closing", status="ready")
+    client.force_login(user)
+
+    page = client.get(reverse("account_close"))
+    assert 'value="payout"' in page.text and "€40.00" in page.text
+    client.post(
+        reverse("account_close_confirm"),
+        {"funds": "charity", "earnings": "payout", "confirm": "yes"},
+    )
+
+    payout = Payout.objects.get(user=user)
+    assert payout.amount == 4000 and payout.status == Payout.Status.REQUESTED
+    assert balances_for_user(user)["earnings"] == 4000  # kept for the payout's approval
+    assert not LedgerAccount.objects.filter(kind="charity", balance__gt=0).exists()
+    User.objects.filter(pk=user.pk).update(
+        closing_requested_at=timezone.now() - dt.timedelta(days=8)
+    )
+    assert accounts_erase_due() == 1
+    assert balances_for_user(user)["earnings"] == 4000  # the payout still goes ahead
+    assert ledger_check() == []
+
+
+def test_without_payout_details_closing_offers_only_forfeiting_and_says_why(client):
+    user = make_user()
+    fund(user, earnings=800)
+    client.force_login(user)
+
+    page = client.get(reverse("account_close"))
+
+    assert 'value="payout"' not in page.text
+    assert "You have not set up payouts." in page.text
