@@ -29,8 +29,8 @@ def thing(publisher):
 
 @pytest.fixture
 def donor(db):
-    # A public supporter: new users are not (accounts.User.show_as_supporter), and the API
-    # shows a donor's activity only when they are.
+    # A public supporter (the site's default is not public since the public site's privacy
+    # settings): Flattr's public activities and thing flattrs list her.
     return fund_user(make_user(username="anna", display_name="Anna Donor", show_as_supporter=True))
 
 
