@@ -22,7 +22,27 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
+        (
+            _("Privacy"),
+            {
+                "fields": (
+                    "supporter_asked",
+                    "show_giving",
+                    "show_receiving",
+                    "show_supporters",
+                    "profile_noindex",
+                    "explore_hidden",
+                )
+            },
+        ),
+        (_("Closing"), {"fields": ("closing_requested_at", "erased_at")}),
     )
+    readonly_fields = ("closing_requested_at", "erased_at")
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined")
-    list_filter = (*DjangoUserAdmin.list_filter, "preferred_language", "email_notifications")
+    list_filter = (
+        *DjangoUserAdmin.list_filter,
+        "preferred_language",
+        "email_notifications",
+        ("closing_requested_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("username", "email", "display_name")

@@ -270,10 +270,11 @@ MFA_TOTP_TOLERANCE = 1
 # Profiles live at /<username>/ (flattr.public_views.profile): names that are top-level paths,
 # or might become one, cannot be usernames.
 ACCOUNT_USERNAME_BLACKLIST = [
-    "accounts", "admin", "api", "bench", "button", "dashboard", "embed", "explore", "favicon.ico",
-    "flattr", "flattrs", "healthz", "i18n", "js", "oauth", "payments", "profile", "rest",
-    "robots.txt", "sitemap.xml", "static", "submit", "subscriptions", "thing", "things",
-    "transparency", "twitter", "users",
+    "accounts", "admin", "api", "bench", "button", "dashboard", "developers", "embed", "explore",
+    "favicon.ico", "flattr", "flattrs", "healthz", "i18n", "js", "migrate", "oauth", "payments",
+    "platforms", "profile", "rate_limit", "rest", "robots.txt", "sitemap.xml", "static", "submit",
+    "subscriptions", "thing", "things", "transparency", "transparency.csv", "transparency.json",
+    "twitter", "users", "view",
 ]  # fmt: skip
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
