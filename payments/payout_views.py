@@ -4,7 +4,9 @@ requests. Views parse input and call one service; money moves only in the servic
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,7 +29,27 @@ def _page(request: HttpRequest, form: PayoutAmountForm, *, status: int = 200) ->
         "minimum": selectors.payout_minimum(),
         "hold_days": selectors.payout_hold_days(),
     }
-    return render(request, "payments/payouts.html", context, status=status)
+    response = render(request, "payments/payouts.html", context, status=status)
+    _allow_onboarding_form(response)
+    return response
+
+
+# Where Stripe's hosted onboarding lives when no Connect base is set (production).
+STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"
+
+
+def _allow_onboarding_form(response: HttpResponse) -> None:
+    """Let "Set up payouts" lead to Stripe's onboarding page.
+
+    The form posts to our own view, which redirects to Stripe's origin; browsers apply the
+    page's CSP `form-action` to that redirect too, so that origin (and only it) is added.
+    """
+    base = urlsplit(settings.STRIPE_CONNECT_API_BASE or STRIPE_CONNECT_ORIGIN)
+    if base.scheme in ("http", "https") and base.netloc:
+        policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
+        origin = f"{base.scheme}://{base.netloc}"
+        policy["form-action"] = [*policy.get("form-action", []), origin]
+        response._csp_config = policy
 
 
 @login_required

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -76,6 +77,23 @@ class FlattrAuthorizationView(AuthorizationView):
     """The consent page ("Allow Podcatcher to flattr for you?") inside the site's frame."""
 
     template_name = "flattr_api/authorize.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """Let "Allow" lead to the application's callback.
+
+        Allow posts to this view, which redirects to the client's redirect URI; browsers apply
+        the page's CSP `form-action` to that redirect too, so with `'self'` alone the consent
+        did nothing in a real browser. The URI's origin (oauthlib has checked it is one the
+        application registered; `oauth2_data` is only filled then) is added, and only it.
+        """
+        response = super().get(request, *args, **kwargs)
+        parts = urlsplit(self.oauth2_data.get("redirect_uri") or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
+            origin = f"{parts.scheme}://{parts.netloc}"
+            policy["form-action"] = [*policy.get("form-action", []), origin]
+            response._csp_config = policy
+        return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")
