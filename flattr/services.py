@@ -314,10 +314,13 @@ def _month_name(month: dt.date) -> str:
 
 def _flattr_refusal(*, donor, thing: Thing) -> FlattrError | None:
     """Return why `donor` may not flattr `thing` now (ignoring "already flattred"), or None."""
+    from accounts.moderation import user_blocked
     from payments.selectors import means_check
 
     if thing.hidden or thing.banned:
         return FlattrError("thing_hidden")
+    if thing.payee.user is not None and user_blocked(thing.payee.user):
+        return FlattrError("thing_hidden")  # a suspended or fraud-marked recipient's things
     if thing.owner_id == donor.pk or thing.payee.user_id == donor.pk:
         return FlattrError("flattr_owner")
     code = means_check(donor)
@@ -354,7 +357,7 @@ def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flat
     """
     if source not in Flattr.Source.values:
         raise ValueError(f"unknown flattr source {source!r}")
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
+    thing = Thing.objects.select_related("owner", "payee__user").get(pk=thing.pk)
     month = month_start()
     if Flattr.objects.filter(donor=donor, thing=thing, month=month).exists():
         raise flattr_once_error(month)
@@ -422,7 +425,7 @@ def subscription_create(*, donor, thing: Thing, months: int) -> Subscription:
     """
     if months not in Subscription.Length.values:
         raise FlattrError("invalid_parameters", _("Subscriptions run for 3, 6 or 12 months."))
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
+    thing = Thing.objects.select_related("owner", "payee__user").get(pk=thing.pk)
     refusal = _flattr_refusal(donor=donor, thing=thing)
     if refusal is not None:
         raise refusal

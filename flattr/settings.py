@@ -424,3 +424,22 @@ if not PRODUCTION:
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
+
+# ---- Moderation, fraud review and the admin console ----
+# Deposit attempts allowed per rolling hour, per account and per network (/24, /48): card
+# testing tries many cards quickly, often from fresh accounts on one network.
+DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR", default=10)
+DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR", default=30)
+# What the fraud review page flags (see flattr/console/review.py).
+REVIEW_NEW_DONORS_MIN = env.int("REVIEW_NEW_DONORS_MIN", default=5)
+REVIEW_RING_MAX_OTHERS = env.int("REVIEW_RING_MAX_OTHERS", default=1)
+REVIEW_FAILED_DEPOSITS_MIN = env.int("REVIEW_FAILED_DEPOSITS_MIN", default=5)
+REVIEW_SIGNUP_BURST_MIN = env.int("REVIEW_SIGNUP_BURST_MIN", default=10)
+REVIEW_SIGNUP_BURST_HOURS = env.int("REVIEW_SIGNUP_BURST_HOURS", default=24)
+REVIEW_WINDOW_DAYS = env.int("REVIEW_WINDOW_DAYS", default=30)
+# The whole-books ledger check runs every night; a finding turns the admin home panel red and
+# mails every active superuser.
+CELERY_BEAT_SCHEDULE["ledger-check-nightly"] = {
+    "task": "payments.tasks.ledger_check_nightly",
+    "schedule": crontab(minute=45, hour=2),
+}

@@ -110,8 +110,11 @@ def means_check(user) -> str | None:
     """Return the error code that stops this user from flattring, or None if they may.
 
     A donor needs a budget of at least MIN_BUDGET_CENTS and some money payday can take; a budget
-    above the wallet is allowed (payday takes what the wallet holds). A frozen account may not.
+    above the wallet is allowed (payday takes what the wallet holds). A frozen account may not,
+    nor a suspended one (accounts.moderation: its wallet is frozen too).
     """
+    if user.suspended_at is not None:
+        return "account_suspended"
     if account_frozen(user):
         return "account_frozen"
     if budget_get(user).monthly_cents < settings.MIN_BUDGET_CENTS or spendable_cents(user) <= 0:
@@ -206,14 +209,16 @@ def wallet_summary(user) -> dict:
     budget = budget_get(user)
     spendable = balances["funds"] + (balances["earnings"] if budget.use_earnings else 0)
     frozen = balances["receivable"] < 0
+    suspended = user.suspended_at is not None  # payday leaves a suspended account out
     return {
         "funds": balances["funds"],
         "earnings": balances["earnings"],
         "owed": -balances["receivable"],
         "frozen": frozen,
+        "suspended": suspended,
         "budget": budget,
         "spendable": spendable,
-        "payday_takes": 0 if frozen else min(budget.monthly_cents, spendable),
+        "payday_takes": 0 if frozen or suspended else min(budget.monthly_cents, spendable),
         "fee_bps": settings.FEE_BPS,
     }
 

@@ -61,3 +61,11 @@ def auto_topups_charge() -> dict:
     from payments.services import auto_topups_charge as charge
 
     return charge()
+
+
+@shared_task(name="payments.tasks.ledger_check_nightly")
+def ledger_check_nightly() -> int:
+    """Beat, every night: check the whole books; return how many problems were found."""
+    from payments.ledger_watch import ledger_check_run
+
+    return len(ledger_check_run().problems)

@@ -1,0 +1,44 @@
+"""Moderation of things: an admin hides or bans a thing, with a reason that is recorded.
+
+Hidden and banned things are left out of payday by flattr's live-flattrs view, so the flattrs
+on them keep their part of the budget in the donors' wallets. The change, its AdminAction and
+(after commit) the forgotten button counts go together.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.moderation import admin_action_record
+from flattr.models import Thing
+from flattr.selectors import button_key, count_cache_invalidate
+
+
+def _forget_counts_on_commit(thing: Thing) -> None:
+    keys = [button_key(uid=thing.owner.username, url=thing.url)] if thing.owner_id else []
+    thing_ids = [thing.pk]
+    transaction.on_commit(lambda: count_cache_invalidate(thing_ids=thing_ids, button_keys=keys))
+
+
+def _thing_flag_set(*, thing: Thing, by, reason: str, flag: str, value: bool) -> Thing:
+    locked = Thing.objects.select_for_update().select_related("owner").get(pk=thing.pk)
+    action = f"thing_{'' if value else 'un'}{'ban' if flag == 'banned' else 'hide'}"
+    admin_action_record(actor=by, action=action, target=locked, reason=reason, subject=locked.owner)
+    if getattr(locked, flag) != value:
+        Thing.objects.filter(pk=locked.pk).update(**{flag: value})
+        setattr(locked, flag, value)
+        _forget_counts_on_commit(locked)
+    setattr(thing, flag, value)
+    return locked
+
+
+@transaction.atomic
+def thing_ban(*, thing: Thing, by, reason: str, banned: bool = True) -> Thing:
+    """Ban the thing (gone from every page, left out of payday) or lift the ban."""
+    return _thing_flag_set(thing=thing, by=by, reason=reason, flag="banned", value=banned)
+
+
+@transaction.atomic
+def thing_hide(*, thing: Thing, by, reason: str, hidden: bool = True) -> Thing:
+    """Hide the thing as an admin (as its owner could), or show it again."""
+    return _thing_flag_set(thing=thing, by=by, reason=reason, flag="hidden", value=hidden)
