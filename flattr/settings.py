@@ -79,7 +79,7 @@ SITE_NAME = env.str("SITE_NAME", default="Flattr")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "flattr.console.apps.ConsoleAdminConfig",  # the Django admin with the console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

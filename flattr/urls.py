@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/console/", include("flattr.console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/profile/", account_views.profile_edit, name="account_settings"),
     path("accounts/", include("allauth.urls")),

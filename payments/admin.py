@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from payments import services, stripe_gateway
 from payments.errors import PaymentError
+from payments.ledger_watch import ledger_check_run
 from payments.models import (
     AutoTopUp,
     Budget,
@@ -23,8 +27,6 @@ from payments.models import (
     StripeEvent,
     Transfer,
 )
-
-admin.site.index_template = "admin/payments_index.html"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,6 +49,34 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "user__email", "label")
     list_select_related = ("user",)
     ordering = ("id",)
+
+    def get_urls(self):
+        return [
+            path(
+                "check/",
+                self.admin_site.admin_view(self.check_view),
+                name="payments_ledgeraccount_check",
+            ),
+            *super().get_urls(),
+        ]
+
+    def check_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: run the whole-books ledger check now (the admins are mailed if it finds
+        anything) and go back to the home panel, which shows the result."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = ledger_check_run()
+        if run.ok:
+            self.message_user(request, gettext("The books balance."), messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                gettext("The ledger check found problems; the admins are mailed."),
+                messages.ERROR,
+            )
+        return HttpResponseRedirect(reverse("admin:index"))
 
 
 @admin.register(Transfer)

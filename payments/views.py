@@ -27,9 +27,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.networks import request_network
 from payments import selectors, services, stripe_gateway
 from payments.errors import PaymentError
 from payments.forms import AutoTopUpForm, BudgetForm, DepositAmountForm, DepositConfirmForm
+from payments.fraud import deposit_attempt_check
 from payments.models import Deposit
 from payments.statement_export import statement_csv_response
 from payments.templatetags.money import format_cents
@@ -113,6 +115,7 @@ def deposit_confirm(request: HttpRequest) -> HttpResponse:
         return _confirm_page(request, form, form.cleaned_data["amount"], status=400)
     amount, reference = form.cleaned_data["amount"], form.cleaned_data["reference"]
     try:
+        deposit_attempt_check(user=request.user, network=request_network(request))
         if test_cards:
             deposit = services.deposit_card_start(
                 user=request.user,
