@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from payments import services, stripe_gateway
+from payments.admin_money import MoneyAdminMixin, MoneyFormField
 from payments.errors import PaymentError
 from payments.ledger_watch import ledger_check_run
 from payments.models import (
@@ -27,6 +28,7 @@ from payments.models import (
     StripeEvent,
     Transfer,
 )
+from payments.templatetags.money import format_cents
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,7 +45,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(ReadOnlyAdmin):
+class LedgerAccountAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("balance",)
     list_display = ("id", "kind", "user", "label", "balance", "created_at")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "label")
@@ -80,7 +83,8 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("amount",)
     list_display = ("id", "created_at", "kind", "debit", "credit", "amount", "key")
     list_filter = ("kind",)
     search_fields = ("key", "memo")
@@ -100,7 +104,8 @@ class TransferAdmin(ReadOnlyAdmin):
         return queryset, distinct
 
 
-class DisputeInline(admin.TabularInline):
+class DisputeInline(MoneyAdminMixin, admin.TabularInline):
+    money_fields = ("amount",)
     model = Dispute
     extra = 0
     can_delete = False
@@ -123,7 +128,8 @@ class StripeEventInline(admin.TabularInline):
 
 
 @admin.register(Deposit)
-class DepositAdmin(admin.ModelAdmin):
+class DepositAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    money_fields = ("amount", "refunded_cents")
     list_display = (
         "created_at",
         "user",
@@ -186,13 +192,16 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("amount",)
     list_display = ("dispute_id", "deposit", "amount", "status", "debited", "reversed")
     list_filter = ("status", "debited", "reversed")
     search_fields = ("dispute_id", "deposit__payment_id", "deposit__user__username")
 
 
 class BudgetAdminForm(forms.ModelForm):
+    monthly_cents = MoneyFormField(label=_("monthly budget"))
+
     class Meta:
         model = Budget
         fields = ("user", "monthly_cents", "use_earnings", "unused_to_charity")
@@ -209,11 +218,15 @@ class BudgetAdminForm(forms.ModelForm):
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     form = BudgetAdminForm
-    list_display = ("user", "monthly_cents", "use_earnings", "unused_to_charity", "updated_at")
+    list_display = ("user", "monthly", "use_earnings", "unused_to_charity", "updated_at")
     list_filter = ("use_earnings", "unused_to_charity")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+    @admin.display(description=_("monthly budget"), ordering="monthly_cents")
+    def monthly(self, budget: Budget) -> str:
+        return format_cents(budget.monthly_cents)
 
     def save_model(self, request, obj, form, change):
         """Go through the service (the form already checked the limits)."""
@@ -225,9 +238,18 @@ class BudgetAdmin(admin.ModelAdmin):
         )
 
 
+class AutoTopUpAdminForm(forms.ModelForm):
+    amount = MoneyFormField(label=_("amount"), min_value=1)
+
+    class Meta:
+        model = AutoTopUp
+        fields = ("amount", "active")
+
+
 @admin.register(AutoTopUp)
 class AutoTopUpAdmin(admin.ModelAdmin):
-    list_display = ("user", "amount", "active", "card_label", "last_month", "last_error")
+    form = AutoTopUpAdminForm
+    list_display = ("user", "amount_shown", "active", "card_label", "last_month", "last_error")
     list_filter = ("active",)
     search_fields = ("user__username", "user__email")
     readonly_fields = ("user", "payment_method_id", "card_label", "last_month", "last_error")
@@ -235,6 +257,10 @@ class AutoTopUpAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, topup: AutoTopUp) -> str:
+        return format_cents(topup.amount)
 
 
 # Payday's admin (paydays, shares, notices, the dry-run preview) lives in its own module.
