@@ -37,22 +37,27 @@ ROWS = 50
 # Donors are everyone who flattred the account's thing (before the claim through the pool,
 # after it straight to the claimer), so the pattern shows whichever way the money went.
 _SHARED = """
-SELECT c.username, a.handle,
-       count(DISTINCT d.id) FILTER (WHERE d.signup_network = c.signup_network) AS same_network,
-       count(DISTINCT d.id) FILTER (
-           WHERE lower(split_part(d.email, '@', 2)) = lower(split_part(c.email, '@', 2))
-       ) AS same_domain,
-       min(c.signup_network), lower(split_part(min(c.email), '@', 2))
-FROM twitter_claims_platformaccount a
-JOIN accounts_user c ON c.id = a.claimed_by_id
-JOIN flattr_flattr f ON f.thing_id = a.thing_id
-JOIN accounts_user d ON d.id = f.donor_id AND d.id <> c.id
-WHERE a.claimed_at >= %(since)s
-  AND ((c.signup_network <> '' AND d.signup_network = c.signup_network)
-       OR (lower(split_part(d.email, '@', 2)) = lower(split_part(c.email, '@', 2))
-           AND lower(split_part(c.email, '@', 2)) <> ALL(%(free)s)))
-GROUP BY c.username, a.handle
-ORDER BY same_network + same_domain DESC, c.username
+SELECT username, handle, same_network, same_domain, network, domain FROM (
+    SELECT c.username, a.handle,
+           count(DISTINCT d.id) FILTER (
+               WHERE c.signup_network <> '' AND d.signup_network = c.signup_network
+           ) AS same_network,
+           count(DISTINCT d.id) FILTER (
+               WHERE lower(split_part(d.email, '@', 2)) = lower(split_part(c.email, '@', 2))
+           ) AS same_domain,
+           min(c.signup_network) AS network,
+           lower(split_part(min(c.email), '@', 2)) AS domain
+    FROM twitter_claims_platformaccount a
+    JOIN accounts_user c ON c.id = a.claimed_by_id
+    JOIN flattr_flattr f ON f.thing_id = a.thing_id
+    JOIN accounts_user d ON d.id = f.donor_id AND d.id <> c.id
+    WHERE a.claimed_at >= %(since)s
+      AND ((c.signup_network <> '' AND d.signup_network = c.signup_network)
+           OR (lower(split_part(d.email, '@', 2)) = lower(split_part(c.email, '@', 2))
+               AND lower(split_part(c.email, '@', 2)) <> ALL(%(free)s)))
+    GROUP BY c.username, a.handle
+) shared
+ORDER BY same_network + same_domain DESC, username
 LIMIT %(limit)s
 """
 

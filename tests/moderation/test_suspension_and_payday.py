@@ -2,7 +2,7 @@
 its budget stays in its wallet, and nobody can flattr it or with it."""
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from accounts.models import AccountMark, AdminAction
 from accounts.moderation import (
@@ -58,7 +58,7 @@ def test_a_suspended_donors_flattrs_are_left_out_to_the_cent_and_the_budget_stay
 
 
 def test_a_fraud_marked_donor_is_left_out_like_a_suspended_one(moderator):
-    honest, fraud, first, second = _month_of_two_donors()
+    _honest, fraud, first, second = _month_of_two_donors()
     account_mark_add(user=fraud, kind=AccountMark.Kind.FRAUD, by=moderator, reason="stolen card")
 
     payday_run(month=MONTH)
@@ -92,7 +92,7 @@ def test_a_suspended_donor_who_gives_unused_budget_to_charity_gives_nothing(mode
 
 
 def test_lifting_the_suspension_counts_the_flattrs_again(moderator):
-    honest, suspended, first, _second = _month_of_two_donors()
+    _honest, suspended, first, _second = _month_of_two_donors()
     user_suspend(user=suspended, by=moderator, reason="looked odd")
     user_unsuspend(user=suspended, by=moderator, reason="the bank confirmed the cards")
 
@@ -143,9 +143,10 @@ def test_every_moderation_action_needs_a_reason_and_is_recorded(moderator):
 @pytest.mark.parametrize("table", ["accounts_accountmark", "accounts_adminaction"])
 def test_the_database_keeps_marks_and_admin_actions_insert_only(moderator, statement, table):
     account_mark_add(user=make_user(), kind="spam", by=moderator, reason="link farm")
-    from django.db import connection
-
-    with pytest.raises(DatabaseError, match="insert-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement.format(table=table))
+    with (
+        pytest.raises(DatabaseError, match="insert-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement.format(table=table))
     assert AccountMark.objects.filter(reason="link farm").exists()
