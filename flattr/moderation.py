@@ -21,7 +21,7 @@ def _forget_counts_on_commit(thing: Thing) -> None:
 
 
 def _thing_flag_set(*, thing: Thing, by, reason: str, flag: str, value: bool) -> Thing:
-    locked = Thing.objects.select_for_update().select_related("owner").get(pk=thing.pk)
+    locked = Thing.objects.select_for_update(of=("self",)).select_related("owner").get(pk=thing.pk)
     action = f"thing_{'' if value else 'un'}{'ban' if flag == 'banned' else 'hide'}"
     admin_action_record(actor=by, action=action, target=locked, reason=reason, subject=locked.owner)
     if getattr(locked, flag) != value:

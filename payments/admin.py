@@ -194,9 +194,15 @@ class StripeEventAdmin(ReadOnlyAdmin):
 @admin.register(Dispute)
 class DisputeAdmin(MoneyAdminMixin, ReadOnlyAdmin):
     money_fields = ("amount",)
-    list_display = ("dispute_id", "deposit", "amount", "status", "debited", "reversed")
+    list_display = ("dispute_id", "deposit_shown", "amount", "status", "debited", "reversed")
+    list_select_related = ("deposit__user",)
     list_filter = ("status", "debited", "reversed")
     search_fields = ("dispute_id", "deposit__payment_id", "deposit__user__username")
+
+    @admin.display(description=_("deposit"), ordering="deposit")
+    def deposit_shown(self, dispute: Dispute) -> str:
+        deposit = dispute.deposit
+        return f"{format_cents(deposit.amount)} · {deposit.user} ({deposit.get_status_display()})"
 
 
 class BudgetAdminForm(forms.ModelForm):

@@ -23,14 +23,18 @@ class MarkForm(ReasonForm):
 
 
 class SearchForm(forms.Form):
+    TERM_MAX = 300  # longer input is cut, not refused: a pasted URL may be long
+
     q = forms.CharField(
         label=_("Find a user"),
-        max_length=300,
         required=False,
         widget=forms.SearchInput(
             attrs={"size": 50, "placeholder": _("email, username, URL, @handle or network")}
         ),
     )
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"][: self.TERM_MAX].strip()
 
 
 class MonthForm(forms.Form):

@@ -30,7 +30,7 @@ _NETWORK = re.compile(r"^[0-9a-fA-F:.]+/\d{1,3}$")
 
 
 def _users(ids) -> list[User]:
-    return list(User.objects.filter(pk__in=list(ids)).order_by("username")[:RESULTS_MAX])
+    return list(User.objects.filter(pk__in=ids).order_by("username")[:RESULTS_MAX])
 
 
 def _from_url(term: str) -> list[User]:
@@ -41,15 +41,21 @@ def _from_url(term: str) -> list[User]:
     except Resolver404:
         match = None
     if match is not None and match.url_name == "profile":
-        return _users(User.objects.filter(username=match.kwargs["username"]).values("pk"))
+        return _users(
+            User.objects.filter(username=match.kwargs["username"]).values_list("pk", flat=True)
+        )
     if match is not None and "thing_id" in match.kwargs:
-        owners = Thing.objects.filter(pk=match.kwargs["thing_id"]).values("owner_id")
+        owners = Thing.objects.filter(pk=match.kwargs["thing_id"]).values_list(
+            "owner_id", flat=True
+        )
         return _users(owners)
     try:
         normalized = url_normalize(term)
     except Exception:
         return []
-    return _users(Thing.objects.filter(url=normalized, owner__isnull=False).values("owner_id"))
+    return _users(
+        Thing.objects.filter(url=normalized, owner__isnull=False).values_list("owner_id", flat=True)
+    )
 
 
 def support_find(term: str) -> list[User]:
@@ -64,7 +70,7 @@ def support_find(term: str) -> list[User]:
     if term.startswith(("http://", "https://")) or term.startswith("/"):
         return _from_url(term)
     if _NETWORK.match(term):
-        return _users(User.objects.filter(signup_network=term).values("pk"))
+        return _users(User.objects.filter(signup_network=term).values_list("pk", flat=True))
     if "@" in term and not term.startswith("@"):
         return _users(
             User.objects.filter(Q(email__iexact=term) | Q(emailaddress__email__iexact=term)).values(
