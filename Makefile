@@ -20,6 +20,7 @@ run: venv  ## serve the site at http://127.0.0.1:8000/ on the embedded defaults,
 
 test: venv  ## install everything and run the whole suite (DATABASE_URL/REDIS_URL if set, else embedded)
 	bin/ensure-chromium
+	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv  ## benchmarks: button view vs a trivial view, payday at scale
@@ -40,9 +41,10 @@ need-redis:
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL first, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make $(MAKECMDGOALS). Without it tasks run eagerly inside the web process and need no worker."; exit 1; }
 	@mkdir -p .data
 
-lint: venv  ## ruff check and format check
+lint: venv  ## ruff check and format check, and the import contracts between the apps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 format: venv  ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .

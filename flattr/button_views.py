@@ -10,7 +10,7 @@ CSRF-protected POST; that window then tells the iframe the new count with postMe
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -34,7 +34,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from flattr.auto_submit import AutoSubmit, auto_submit_parse
 from flattr.errors import FlattrError
-from flattr.models import Flattr, Thing
+from flattr.models import DESCRIPTION_MAX, TITLE_MAX, Flattr, Thing
+from flattr.platforms import ButtonAccount, button_account, platform_list
 from flattr.selectors import (
     BUTTON_LOCAL_CACHE,
     ButtonData,
@@ -49,8 +50,6 @@ from flattr.urls_normalize import url_normalize
 BUTTON_TYPES = {"large": (55, 62), "compact": (110, 20)}
 LOADER_CACHE_SECONDS = 24 * 3600
 LOADER_PATH = settings.BASE_DIR / "static" / "js" / "load.js"
-TWITTER_HOOK_SCRIPT = "js/twitter_button.js"
-_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
 UID_MAX = 150
 # The iframe may be framed by any site; everything else in the policy stays as strict as the
 # rest of the site (scripts and styles only from our origin, no inline code).
@@ -80,17 +79,18 @@ def _etag(*parts) -> str:
     return quote_etag(digest)
 
 
-def _twitter_handle(params) -> str:
-    match = _HANDLE.match(params.get("twitter", "") or "")
-    return match.group(1) if match else ""
-
-
 # ---- The loader script -------------------------------------------------------------------
+
+
+LOADER_PLATFORM_PARAMS = b"/*platform-params*/[]"
 
 
 @lru_cache(maxsize=1)
 def _loader_source_cached() -> tuple[bytes, str]:
-    body = LOADER_PATH.read_bytes()
+    """Return the loader with the registered platforms' own button parameters filled in (so
+    `data-flattr-<param>` markup of any platform reaches the iframe), and its ETag."""
+    params = sorted(p.button_param for p in platform_list() if p.button_param)
+    body = LOADER_PATH.read_bytes().replace(LOADER_PLATFORM_PARAMS, json.dumps(params).encode())
     return body, _etag(hashlib.sha256(body).hexdigest())
 
 
@@ -142,32 +142,29 @@ def _confirm_query(request: HttpRequest, uid: str, url: str, data: ButtonData) -
         for name in ("title", "description", "language", "tags", "category", "hidden"):
             value = request.GET.get(name, "")
             if value:
-                params[name] = value[:1000]
-    handle = _twitter_handle(request.GET)
-    if handle:
-        params["twitter"] = handle
+                params[name] = value[:DESCRIPTION_MAX]  # the longest of these fields
+    account = button_account(request.GET)
+    if account is not None:
+        params.update(account.query())
     return urlencode(params)
 
 
-@lru_cache(maxsize=1)
-def _twitter_hook_url() -> str:
-    """Return the URL of the Twitter app's button hook script, or "" if it does not exist."""
+@lru_cache(maxsize=8)
+def _hook_url(script: str) -> str:
+    """Return the URL of a platform's button hook script, or "" if it does not exist."""
     from django.contrib.staticfiles import finders
 
-    if not finders.find(TWITTER_HOOK_SCRIPT):
+    if not script or not finders.find(script):
         return ""
     try:
-        return staticfiles_storage.url(TWITTER_HOOK_SCRIPT)
+        return staticfiles_storage.url(script)
     except ValueError:  # not collected into the manifest: no hook
         return ""
 
 
-def _twitter_account_url(handle: str) -> str:
-    """Return the Twitter/X account's page on our site (twitter_claims), or its confirmation."""
-    try:
-        return reverse("twitter_claims:account", kwargs={"handle": handle}) + "?from=button"
-    except NoReverseMatch:
-        return reverse("flattr_confirm") + "?" + urlencode({"twitter": handle})
+def _account_page_url(account: ButtonAccount) -> str:
+    """Return the platform account's page on our site, as a button opens it."""
+    return account.platform.account_page(account.account) + "?from=button"
 
 
 @xframe_options_exempt
@@ -197,13 +194,14 @@ def button_view(request: HttpRequest) -> HttpResponse:
 def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
     """Return (ETag, HTML) of the button the request asks for, or an error response.
 
-    A button for a Twitter/X account alone (`twitter=<handle>` without uid and url) is drawn
-    with the hook script of the twitter_claims app, which points it at the account.
+    A button for a platform account alone (`platform=<key>&account=<name>`, or the platform's
+    own parameter, without uid and url) is drawn with the platform's hook script, which points
+    it at the account (flattr.platforms).
     """
-    handle = _twitter_handle(request.GET)
-    if handle and not request.GET.get("uid") and not request.GET.get("url"):
-        uid, url, data = "", "", ButtonData(user_found=True, title="@" + handle)
-        confirm_url = _twitter_account_url(handle)
+    account = button_account(request.GET)
+    if account is not None and not request.GET.get("uid") and not request.GET.get("url"):
+        uid, url, data = "", "", ButtonData(user_found=True, title=account.label)
+        confirm_url = _account_page_url(account)
     else:
         target = _button_target(request)
         if isinstance(target, HttpResponse):
@@ -212,8 +210,9 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
         confirm_url = reverse("flattr_confirm") + "?" + _confirm_query(request, uid, url, data)
     button = "compact" if request.GET.get("button") == "compact" else "large"
     language = getattr(request, "LANGUAGE_CODE", "")
-    etag = _etag("button", data.as_cache(), button, confirm_url, language, handle)
-    title = data.title or request.GET.get("title", "")[:100]
+    account_query = account.query() if account else {}
+    etag = _etag("button", data.as_cache(), button, confirm_url, language, account_query)
+    title = data.title or request.GET.get("title", "")[:TITLE_MAX]
     count_query = urlencode({"uid": uid, "url": url})
     context = {
         "button": button,
@@ -225,8 +224,8 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
         "flattrable": data.flattrable,
         "confirm_url": confirm_url,
         "count_url": reverse("button_count") + "?" + count_query,
-        "twitter": handle,
-        "twitter_hook": _twitter_hook_url() if handle else "",
+        "account": account,
+        "account_hook": _hook_url(account.platform.button_hook) if account else "",
     }
     return etag, _button_template().render(context, request)
 
@@ -353,11 +352,11 @@ def flattr_confirm(request: HttpRequest) -> HttpResponse:
         status = 404 if error.code == "not_found" else 400
         response = render(request, "flattr/confirm_invalid.html", {"error": error}, status=status)
         return _opener_safe(response)
-    handle = _twitter_handle(params)
+    account = button_account(params)
     error: FlattrError | None = None
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return _opener_safe(redirect(_confirm_login_url(thing, auto, handle)))
+            return _opener_safe(redirect(_confirm_login_url(thing, auto, account)))
         try:
             if thing is not None:
                 flattr = flattr_add(donor=request.user, thing=thing, source=Flattr.Source.BUTTON)
@@ -371,28 +370,30 @@ def flattr_confirm(request: HttpRequest) -> HttpResponse:
         except FlattrError as refused:
             error = refused
         else:
-            query = {"thing": flattr.thing_id, "done": "1"}
-            if handle:
-                query["twitter"] = handle
+            query = {"thing": flattr.thing_id, "done": "1", **(account.query() if account else {})}
             return _opener_safe(redirect(reverse("flattr_confirm") + "?" + urlencode(query)))
-    context = _confirm_context(request, thing, auto, handle, error)
+    context = _confirm_context(request, thing, auto, account, error)
     return _opener_safe(render(request, "flattr/confirm.html", context))
 
 
-def _confirm_url(thing: Thing | None, auto: AutoSubmit | None, handle: str) -> str:
+def _confirm_url(
+    thing: Thing | None, auto: AutoSubmit | None, account: ButtonAccount | None
+) -> str:
     """Return this confirmation's own URL (by thing id, or by the auto-submit fields)."""
     query = urlencode({"thing": thing.pk}) if thing is not None else auto.query()
-    if handle:
-        query += "&" + urlencode({"twitter": handle})
+    if account is not None:
+        query += "&" + urlencode(account.query())
     return reverse("flattr_confirm") + "?" + query
 
 
-def _confirm_login_url(thing: Thing | None, auto: AutoSubmit | None, handle: str) -> str:
-    next_url = _confirm_url(thing, auto, handle)
+def _confirm_login_url(
+    thing: Thing | None, auto: AutoSubmit | None, account: ButtonAccount | None
+) -> str:
+    next_url = _confirm_url(thing, auto, account)
     return reverse("flattr_confirm_login") + "?" + urlencode({"next": next_url})
 
 
-def _confirm_context(request, thing, auto, handle, error) -> dict:
+def _confirm_context(request, thing, auto, account, error) -> dict:
     flattr = None
     if thing is not None and request.user.is_authenticated:
         flattr = flattr_of_donor_this_month(donor=request.user, thing=thing)
@@ -412,10 +413,10 @@ def _confirm_context(request, thing, auto, handle, error) -> dict:
             request.user.is_authenticated
             and (thing.owner_id if thing else auto.owner.pk) == request.user.pk
         ),
-        "twitter": handle,
-        "twitter_url": _twitter_account_url(handle) if handle else "",
-        "confirm_url": _confirm_url(thing, auto, handle),
-        "login_url": _confirm_login_url(thing, auto, handle),
+        "account": account,
+        "account_url": _account_page_url(account) if account else "",
+        "confirm_url": _confirm_url(thing, auto, account),
+        "login_url": _confirm_login_url(thing, auto, account),
     }
 
 

@@ -17,9 +17,10 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
+from accounts.moderation import user_blocked
 from flattr.models import Flattr, Subscription, Thing
+from payments.months import month_start
 
 COUNT_KEY = "flattr:count:{thing_id}"
 BUTTON_KEY = "flattr:button:{digest}"
@@ -65,17 +66,6 @@ class LocalCache:
 
 # Rendered button responses by (query string, language); see flattr.button_views.button_view.
 BUTTON_LOCAL_CACHE = LocalCache(ttl=1.0, max_entries=10_000)
-
-
-def month_start(date: dt.date | None = None) -> dt.date:
-    """Return the first day of the month `date` (default: today, UTC) falls in."""
-    date = date or timezone.now().date()
-    return date.replace(day=1)
-
-
-def month_next(month: dt.date) -> dt.date:
-    """Return the first day of the month after `month`."""
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def thing_flattr_count(thing_id: int) -> int:
@@ -270,8 +260,27 @@ def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]
     """Return the donor's flattrs of a month in payday order (created_at, id)."""
     return list(
         Flattr.objects.filter(donor=donor, month=month or month_start())
-        .select_related("thing", "thing__owner")
+        .select_related("thing", "thing__owner", "thing__payee__user", "donor")
         .order_by("created_at", "id")
+    )
+
+
+def flattr_counts_on_payday(flattr: Flattr) -> bool:
+    """Return whether payday splits the budget over this flattr.
+
+    The Python twin of flattr's view flattr_live_flattr (migration 0002), which payday reads: a
+    flattr counts unless its thing is hidden or banned, its thing pays the donor's own account (a
+    claimed account the donor flattred before claiming it), or the donor or the recipient is
+    suspended or marked as fraud. Needs `donor` and `thing__payee__user` loaded.
+    """
+    thing = flattr.thing
+    recipient = thing.payee.user
+    return (
+        not thing.hidden
+        and not thing.banned
+        and thing.payee.user_id != flattr.donor_id
+        and not user_blocked(flattr.donor)
+        and (recipient is None or not user_blocked(recipient))
     )
 
 
@@ -299,6 +308,7 @@ def subscription_of_donor(*, donor, thing: Thing) -> Subscription | None:
 class DashboardFlattr:
     flattr: Flattr
     worth_cents: int
+    counts: bool = True  # False: payday leaves it out (see flattr_counts_on_payday)
 
 
 @dataclass(frozen=True)
@@ -313,25 +323,36 @@ class DonorMonth:
     flattrs: list[DashboardFlattr]
     means_problem: str | None
 
+    @property
+    def counted(self) -> int:
+        """Return how many of the month's flattrs payday splits the budget over."""
+        return sum(1 for row in self.flattrs if row.counts)
+
 
 def donor_month(donor) -> DonorMonth:
     """Return this month's flattrs with what each is worth if payday ran now.
 
-    Uses payments.split.split_budget over min(budget, spendable wallet), the same arithmetic
-    payday posts, so the preview and the statement agree to the cent.
+    Uses payments.split.split_budget over min(budget, spendable wallet) and the flattrs payday
+    counts (flattr_counts_on_payday), the same arithmetic and the same rows payday posts, so the
+    dashboard, the payday preview and the statement agree to the cent. Flattrs payday leaves out
+    are listed with a worth of 0; a frozen account (payday takes nothing from it) shows 0 too.
     """
     from payments.selectors import budget_get, means_check, spendable_cents
     from payments.split import split_budget
 
     month = month_start()
     flattrs = flattrs_for_donor_month(donor, month)
+    counted = [flattr for flattr in flattrs if flattr_counts_on_payday(flattr)]
     budget = budget_get(donor).monthly_cents
-    spendable = spendable_cents(donor)
+    means_problem = means_check(donor)
+    spendable = 0 if means_problem == "account_frozen" else spendable_cents(donor)
     split = split_budget(
-        budget_cents=budget, spendable_cents=spendable, n=len(flattrs), fee_bps=settings.FEE_BPS
+        budget_cents=budget, spendable_cents=spendable, n=len(counted), fee_bps=settings.FEE_BPS
     )
+    worth = dict(zip((flattr.pk for flattr in counted), split.shares, strict=True))
     rows = [
-        DashboardFlattr(flattr, worth) for flattr, worth in zip(flattrs, split.shares, strict=True)
+        DashboardFlattr(flattr, worth.get(flattr.pk, 0), counts=flattr.pk in worth)
+        for flattr in flattrs
     ]
     return DonorMonth(
         month=month,
@@ -340,5 +361,5 @@ def donor_month(donor) -> DonorMonth:
         taken_cents=split.taken_cents,
         fee_cents=split.fee_cents,
         flattrs=rows,
-        means_problem=means_check(donor),
+        means_problem=means_problem,
     )

@@ -25,6 +25,7 @@ from flattr.embed import embed_snippets
 from flattr.errors import FlattrError
 from flattr.forms import SubscriptionForm, ThingForm
 from flattr.models import Flattr, Subscription, Thing
+from flattr.platforms import platform_list, profile_url_page, thing_account_page
 from flattr.selectors import (
     donor_month,
     flattr_of_donor_this_month,
@@ -46,7 +47,6 @@ from flattr.services import (
     thing_hidden_set,
     thing_update,
 )
-from twitter_claims.selectors import profile_url_handle
 
 # The money pages, by the URL names the payments app may use (first that exists wins).
 PAYMENT_PAGES = {
@@ -55,6 +55,9 @@ PAYMENT_PAGES = {
     "wallet": (("payments:wallet",), "/payments/wallet/"),
 }
 DASHBOARD_THINGS = 5
+# A search longer than this is cut: no title, tag or URL fragment worth finding is longer, and
+# every character is matched with ILIKE against four columns.
+SEARCH_QUERY_MAX = 200
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -119,6 +122,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "subscriptions": subscriptions_for_donor(request.user),
         "things": things,
         "payment_links": _payment_links(),
+        "account_platforms": [p for p in platform_list() if p.dashboard_template],
     }
     return render(request, "flattr/dashboard.html", context)
 
@@ -129,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def explore(request: HttpRequest) -> HttpResponse:
     """Search and browse public things."""
-    query = request.GET.get("q", "")[:200]
+    query = request.GET.get("q", "")[:SEARCH_QUERY_MAX]
     category = request.GET.get("category", "")
     sort = "recent" if request.GET.get("sort") == "recent" else "popular"
     page = things_search(query=query, category=category, sort=sort, page=request.GET.get("page"))
@@ -152,10 +156,10 @@ def explore(request: HttpRequest) -> HttpResponse:
 def thing_detail(request: HttpRequest, thing_id: int) -> HttpResponse:
     thing = thing_get_or_404(thing_id, viewer=request.user)
     if thing.owner_id is None:
-        # A Twitter/X account's thing: its page is the account's (held money, claim button).
-        account = getattr(thing, "platform_account", None)
-        if account is not None:
-            return redirect("twitter_claims:account", handle=account.handle)
+        # A platform account's thing: its page is the account's (held money, claim button).
+        page = thing_account_page(thing)
+        if page:
+            return redirect(page)
     supporters, others = thing_supporters(thing)
     context = {
         "thing": thing,
@@ -282,7 +286,9 @@ def thing_embed(request: HttpRequest, thing_id: int) -> HttpResponse:
 def embed_docs(request: HttpRequest) -> HttpResponse:
     """How to embed the button, the badge, auto-submit links and <link rel="payment">."""
     return render(
-        request, "flattr/embed_docs.html", {"site": request.build_absolute_uri("/").rstrip("/")}
+        request,
+        "flattr/embed_docs.html",
+        {"site": request.build_absolute_uri("/").rstrip("/"), "platforms": platform_list()},
     )
 
 
@@ -372,11 +378,11 @@ def auto_submit(request: HttpRequest) -> HttpResponse:
     flattr it, and the first flattr creates it.
     """
     params = request.POST if request.method == "POST" else request.GET
-    handle = profile_url_handle(params.get("url", ""))
-    if handle is not None:
-        # A Twitter/X profile is flattred as that account (by its numeric id, with a held pool
+    account_page = profile_url_page(params.get("url", ""))
+    if account_page is not None:
+        # A platform profile is flattred as that account (by its stable id, with a held pool
         # until the owner claims it), never as a web page owned by whoever wrote the link.
-        return redirect("twitter_claims:account", handle=handle)
+        return redirect(account_page)
     try:
         auto = auto_submit_parse(params)
     except FlattrError as error:

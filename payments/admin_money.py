@@ -70,7 +70,7 @@ class MoneyFormField(forms.DecimalField):
 
     def prepare_value(self, value):
         if isinstance(value, int):  # the model's cents
-            value = Decimal(value) / CENTS_PER_UNIT
+            value = (Decimal(value) / CENTS_PER_UNIT).quantize(Decimal("0.01"))
         return super().prepare_value(value)
 
     def clean(self, value):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from payments import stripe_gateway
+from payments import stripe_test_cards
 from payments.templatetags.money import format_cents
 
 CENTS_PER_UNIT = 100
@@ -140,7 +140,7 @@ class DepositConfirmForm(forms.Form):
 
     def clean_card(self) -> str:
         card = self.cleaned_data.get("card", "")
-        if self.test_cards and card not in stripe_gateway.TEST_CARDS:
+        if self.test_cards and card not in stripe_test_cards.TEST_CARDS:
             raise ValidationError(_("Choose a test card."), code="invalid")
         return card
 

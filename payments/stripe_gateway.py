@@ -25,15 +25,6 @@ from django.utils.translation import gettext as _
 # call carries an idempotency key so a retry cannot charge twice.
 PRODUCTION_NETWORK_RETRIES = 2
 
-# Test cards offered on the deposit page in development (localstripe). `pm_card_*` ids are
-# Stripe's canonical test payment methods; the 3-D Secure card is created from its number
-# because localstripe has no canonical id for it.
-TEST_CARDS = {
-    "visa": {"payment_method": "pm_card_visa"},
-    "declined": {"payment_method": "pm_card_chargeCustomerFail"},
-    "3ds": {"number": "4000002500003155"},
-}
-
 
 class GatewayError(Exception):
     """Stripe refused or could not be reached. `code` is stable, `message` is for people."""
@@ -90,14 +81,14 @@ def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClien
     return stripe.StripeClient(api_key, base_addresses=base_addresses, max_network_retries=retries)
 
 
-def _client() -> stripe.StripeClient:
+def client() -> stripe.StripeClient:
     """Return a client for the current settings (tests point STRIPE_API_BASE at their own
     localstripe, so the client is looked up per call, cached per configuration)."""
     retries = PRODUCTION_NETWORK_RETRIES if settings.PRODUCTION else 0
     return _client_for(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, retries)
 
 
-def _translate_error(error: stripe.StripeError, *, payment_id: str = "") -> GatewayError:
+def translate_error(error: stripe.StripeError, *, payment_id: str = "") -> GatewayError:
     if isinstance(error, stripe.CardError):
         return CardDeclined(error.user_message or str(error), payment_id=payment_id)
     if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
@@ -119,12 +110,12 @@ def _id_of(value) -> str:
 def customer_create(*, email: str, user_id: int) -> str:
     """Create a Stripe customer for a user and return its id."""
     try:
-        customer = _client().v1.customers.create(
+        customer = client().v1.customers.create(
             params={"email": email, "metadata": {"flattr_user": str(user_id)}},
             options={"idempotency_key": f"flattr-customer-{user_id}"},
         )
     except stripe.StripeError as error:
-        raise _translate_error(error) from error
+        raise translate_error(error) from error
     return customer.id
 
 
@@ -154,16 +145,16 @@ def payment_intent_create(
     if off_session:
         params["off_session"] = True
     try:
-        intent = _client().v1.payment_intents.create(
+        intent = client().v1.payment_intents.create(
             params=params, options={"idempotency_key": idempotency_key}
         )
     except stripe.StripeError as error:
         intent_id = _id_of((error.json_body or {}).get("error", {}).get("payment_intent"))
-        raise _translate_error(error, payment_id=intent_id) from error
-    return _payment_result(intent)
+        raise translate_error(error, payment_id=intent_id) from error
+    return payment_result(intent)
 
 
-def _payment_result(intent) -> PaymentResult:
+def payment_result(intent) -> PaymentResult:
     failure = ""
     last_error = getattr(intent, "last_payment_error", None)
     if last_error:
@@ -176,53 +167,14 @@ def _payment_result(intent) -> PaymentResult:
     )
 
 
-def payment_intent_authenticate_test(*, payment_id: str, success: bool) -> PaymentResult:
-    """Answer a 3-D Secure challenge as the bank would, on localstripe only.
-
-    Real Stripe shows the bank's page in the browser (Checkout does this for us); localstripe
-    has this endpoint instead, which lets the development deposit page simulate both answers.
-    """
-    if not settings.STRIPE_API_BASE:
-        raise GatewayError(_("3-D Secure can only be simulated against localstripe."))
-    client = _client()
-    try:
-        intent = client.v1.payment_intents.retrieve(payment_id)
-        response = client.raw_request(
-            "post",
-            f"/v1/payment_intents/{payment_id}/_authenticate",
-            client_secret=intent.client_secret,
-            success="true" if success else "false",
-        )
-    except stripe.StripeError as error:
-        raise _translate_error(error, payment_id=payment_id) from error
-    return _payment_result(client.deserialize(response, api_mode="V1"))
-
-
-def test_card_payment_method(name: str) -> str:
-    """Return a payment method id for one of TEST_CARDS (development and tests only)."""
-    card = TEST_CARDS[name]
-    if "payment_method" in card:
-        return card["payment_method"]
-    try:
-        method = _client().v1.payment_methods.create(
-            params={
-                "type": "card",
-                "card": {"number": card["number"], "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-            }
-        )
-    except stripe.StripeError as error:
-        raise _translate_error(error) from error
-    return method.id
-
-
 def payment_method_attach(*, payment_method_id: str, customer_id: str) -> SavedCard:
     """Save a card on the customer for later off-session charges."""
     try:
-        method = _client().v1.payment_methods.attach(
+        method = client().v1.payment_methods.attach(
             payment_method_id, params={"customer": customer_id}
         )
     except stripe.StripeError as error:
-        raise _translate_error(error) from error
+        raise translate_error(error) from error
     return _saved_card(method)
 
 
@@ -251,7 +203,7 @@ def checkout_session_create(
     `checkout.session.completed` and `payment_intent.succeeded` lead back to the deposit.
     """
     try:
-        session = _client().v1.checkout.sessions.create(
+        session = client().v1.checkout.sessions.create(
             params={
                 "mode": "payment",
                 "customer": customer_id,
@@ -274,7 +226,7 @@ def checkout_session_create(
             options={"idempotency_key": f"flattr-checkout-{reference}"},
         )
     except stripe.StripeError as error:
-        raise _translate_error(error) from error
+        raise translate_error(error) from error
     return CheckoutSession(session_id=session.id, url=session.url)
 
 
@@ -283,7 +235,7 @@ def checkout_setup_session_create(
 ) -> CheckoutSession:
     """Create a Checkout session in setup mode: the donor saves a card for automatic top-ups."""
     try:
-        session = _client().v1.checkout.sessions.create(
+        session = client().v1.checkout.sessions.create(
             params={
                 "mode": "setup",
                 "currency": settings.CURRENCY.lower(),
@@ -296,18 +248,18 @@ def checkout_setup_session_create(
             options={"idempotency_key": f"flattr-setup-{reference}"},
         )
     except stripe.StripeError as error:
-        raise _translate_error(error) from error
+        raise translate_error(error) from error
     return CheckoutSession(session_id=session.id, url=session.url)
 
 
 def checkout_setup_card(*, session_id: str) -> tuple[str, SavedCard]:
     """Return (customer id, saved card) of a completed setup-mode Checkout session."""
     try:
-        session = _client().v1.checkout.sessions.retrieve(
+        session = client().v1.checkout.sessions.retrieve(
             session_id, params={"expand": ["setup_intent.payment_method"]}
         )
     except stripe.StripeError as error:
-        raise _translate_error(error) from error
+        raise translate_error(error) from error
     intent = session.setup_intent
     if session.mode != "setup" or not intent or getattr(intent, "status", "") != "succeeded":
         raise GatewayError(_("The card was not saved."))
@@ -326,11 +278,11 @@ def refund_create(*, payment_id: str, amount_cents: int | None, idempotency_key:
     if amount_cents is not None:
         params["amount"] = amount_cents
     try:
-        refund = _client().v1.refunds.create(
+        refund = client().v1.refunds.create(
             params=params, options={"idempotency_key": idempotency_key}
         )
     except stripe.StripeError as error:
-        raise _translate_error(error, payment_id=payment_id) from error
+        raise translate_error(error, payment_id=payment_id) from error
     return refund.id
 
 
@@ -344,8 +296,9 @@ def webhook_event_construct(*, payload: bytes, signature: str) -> dict:
     The signature covers the raw body and a timestamp (refused when older than Stripe's
     tolerance of five minutes), so a replayed or altered body fails here. The event's
     `api_version` is not checked: localstripe sends 2017-08-15 and the fields we read exist in
-    every version since. The body must be a JSON object before Stripe's own constructor sees
-    it (it fails on anything else with errors of its own).
+    every version since. The signature is checked once, here, on the raw bytes; the body is then
+    parsed by us (Stripe's construct_event would verify it a second time and fail on anything
+    that is not a JSON object with errors of its own).
     """
     if not signature:
         raise WebhookSignatureInvalid("No Stripe-Signature header.")
@@ -364,5 +317,4 @@ def webhook_event_construct(*, payload: bytes, signature: str) -> dict:
         raise WebhookPayloadInvalid(str(error)) from error
     if not isinstance(event, dict):
         raise WebhookPayloadInvalid("The event is not a JSON object.")
-    stripe.Webhook.construct_event(payload, signature, secret, api_key=settings.STRIPE_SECRET_KEY)
     return event

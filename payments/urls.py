@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import statement_views, views
+from payments import auto_topup_views, statement_views, views
 
 app_name = "payments"
 urlpatterns = [
@@ -18,9 +18,17 @@ urlpatterns = [
         name="deposit_authenticate",
     ),
     path("budget/", views.budget_edit, name="budget"),
-    path("auto-top-up/", views.auto_topup, name="auto_topup"),
-    path("auto-top-up/card/", views.auto_topup_card_checkout, name="auto_topup_card_checkout"),
-    path("auto-top-up/card/saved/", views.auto_topup_card_saved, name="auto_topup_card_saved"),
+    path("auto-top-up/", auto_topup_views.auto_topup, name="auto_topup"),
+    path(
+        "auto-top-up/card/",
+        auto_topup_views.auto_topup_card_checkout,
+        name="auto_topup_card_checkout",
+    ),
+    path(
+        "auto-top-up/card/saved/",
+        auto_topup_views.auto_topup_card_saved,
+        name="auto_topup_card_saved",
+    ),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("statements/", statement_views.donor_statement, name="statements"),
     path("income/", statement_views.income, name="income"),

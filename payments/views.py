@@ -1,4 +1,5 @@
-"""Money pages (wallet, statement, add funds, budget, automatic top-up) and the Stripe webhook.
+"""Money pages (wallet, statement, add funds, budget) and the Stripe webhook. Automatic top-ups
+are auto_topup_views.py, statements and income statement_views.py.
 
 Views parse input and call one service; money is never credited here, only by the webhook.
 """
@@ -28,9 +29,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.networks import request_network
-from payments import selectors, services, stripe_gateway
+from payments import selectors, services, stripe_gateway, stripe_test_cards
 from payments.errors import PaymentError
-from payments.forms import AutoTopUpForm, BudgetForm, DepositAmountForm, DepositConfirmForm
+from payments.forms import BudgetForm, DepositAmountForm, DepositConfirmForm
 from payments.fraud import deposit_attempt_check
 from payments.models import Deposit
 from payments.statement_export import statement_csv_response
@@ -39,10 +40,6 @@ from payments.webhooks import WebhookPayloadError, stripe_event_process
 
 logger = logging.getLogger(__name__)
 STATEMENT_PAGE_SIZE = 25
-
-
-def _test_cards() -> bool:
-    return settings.STRIPE_DEPOSIT_FLOW == "test_cards"
 
 
 @login_required
@@ -98,7 +95,7 @@ def _deposit_new_page(request, form, *, refused=(), status: int = 200) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def deposit_confirm(request: HttpRequest) -> HttpResponse:
     """Step 2: say exactly what will happen, then pay (test card or Stripe Checkout)."""
-    test_cards = _test_cards()
+    test_cards = stripe_test_cards.test_cards_enabled()
     if request.method == "GET":
         form = DepositConfirmForm(
             {"amount": request.GET.get("amount", ""), "reference": str(uuid.uuid4())},
@@ -178,7 +175,7 @@ def deposit_detail(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
     deposit = _user_deposit(request, reference)
     context = {
         "deposit": deposit,
-        "test_cards": _test_cards(),
+        "test_cards": stripe_test_cards.test_cards_enabled(),
         "canceled_at_stripe": request.GET.get("canceled") == "1",
         **selectors.wallet_summary(request.user),
     }
@@ -204,7 +201,7 @@ def deposit_status(request: HttpRequest, reference: uuid.UUID) -> JsonResponse:
 @require_POST
 def deposit_authenticate(request: HttpRequest, reference: uuid.UUID) -> HttpResponse:
     """Play the bank's part in a 3-D Secure check (development against localstripe only)."""
-    if not _test_cards():
+    if not stripe_test_cards.test_cards_enabled():
         raise Http404("Only with test cards.")
     deposit = _user_deposit(request, reference)
     answer = request.POST.get("answer")
@@ -289,97 +286,6 @@ def _budget_saved_message(request: HttpRequest, cents: int) -> None:
             )
             % {"wallet": format_cents(summary["spendable"])},
         )
-
-
-# ---- Automatic top-up ----
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def auto_topup(request: HttpRequest) -> HttpResponse:
-    topup = selectors.auto_topup_get(request.user)
-    test_cards = _test_cards()
-    if request.method == "POST":
-        form = AutoTopUpForm(request.POST)
-        if form.is_valid():
-            try:
-                _auto_topup_apply(request, form, topup, test_cards)
-            except PaymentError as error:
-                form.add_error(None, error.message)
-            except stripe_gateway.GatewayError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Your automatic top-up is saved."))
-                return redirect("payments:wallet")
-        status = 400
-    else:
-        initial = {"amount": "10", "active": True}
-        if topup is not None:
-            initial = {"amount": f"{topup.amount / 100:.2f}", "active": topup.active}
-        form = AutoTopUpForm(initial=initial)
-        status = 200
-    context = {"form": form, "topup": topup, "test_cards": test_cards}
-    return render(request, "payments/auto_topup.html", context, status=status)
-
-
-def _auto_topup_apply(request, form, topup, test_cards: bool) -> None:
-    amount, active, card = (
-        form.cleaned_data["amount"],
-        form.cleaned_data["active"],
-        form.cleaned_data.get("card", ""),
-    )
-    if test_cards and card:
-        services.auto_topup_save(user=request.user, amount_cents=amount, card=card)
-        if not active:
-            services.auto_topup_amount_set(user=request.user, amount_cents=amount, active=False)
-        return
-    if topup is None:
-        raise PaymentError("no_card", _("Choose a card to save."))
-    services.auto_topup_amount_set(user=request.user, amount_cents=amount, active=active)
-
-
-@login_required
-@require_POST
-def auto_topup_card_checkout(request: HttpRequest) -> HttpResponse:
-    """Production: save a card through Stripe Checkout in setup mode (no money moves)."""
-    form = AutoTopUpForm(request.POST)
-    if not form.is_valid():
-        context = {
-            "form": form,
-            "topup": selectors.auto_topup_get(request.user),
-            "test_cards": False,
-        }
-        return render(request, "payments/auto_topup.html", context, status=400)
-    request.session["auto_topup_amount"] = form.cleaned_data["amount"]
-    back = request.build_absolute_uri(reverse("payments:auto_topup_card_saved"))
-    try:
-        session = services.auto_topup_checkout_start(
-            user=request.user,
-            success_url=back + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=request.build_absolute_uri(reverse("payments:auto_topup")),
-        )
-    except stripe_gateway.GatewayError as error:
-        messages.error(request, error.message)
-        return redirect("payments:auto_topup")
-    return HttpResponseRedirect(session.url)
-
-
-@login_required
-def auto_topup_card_saved(request: HttpRequest) -> HttpResponse:
-    """Production: back from Stripe Checkout (setup mode); store the card it saved."""
-    session_id = request.GET.get("session_id", "")
-    amount = request.session.get("auto_topup_amount")
-    if not session_id.startswith("cs_") or not isinstance(amount, int):
-        return HttpResponse(_("This link is not valid."), status=400)
-    try:
-        services.auto_topup_checkout_finish(
-            user=request.user, session_id=session_id, amount_cents=amount
-        )
-    except (PaymentError, stripe_gateway.GatewayError) as error:
-        messages.error(request, error.message)
-        return redirect("payments:auto_topup")
-    messages.success(request, _("Your card is saved for automatic top-ups."))
-    return redirect("payments:wallet")
 
 
 # ---- Stripe webhook ----

@@ -39,6 +39,9 @@ from payments.models import Deposit, StripeEvent
 Outcome = StripeEvent.Outcome
 MAX_CENTS = 2**53  # far above any real payment; keeps arithmetic and BIGINT columns safe
 MAX_TIMESTAMP = 2**40
+# The first key of the transaction-scoped advisory locks on Stripe payments (payments_lock); the
+# second is a hash of the payment id. Its own namespace, so it never meets payday's lock.
+PAYMENT_LOCK_NAMESPACE = 7203
 
 
 class WebhookPayloadError(Exception):
@@ -253,7 +256,9 @@ def payments_lock(*payment_ids: str) -> None:
     keys = sorted({zlib.crc32(f"stripe-payment:{pid}".encode()) for pid in payment_ids if pid})
     with connection.cursor() as cursor:
         for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7203, key - 2**31])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [PAYMENT_LOCK_NAMESPACE, key - 2**31]
+            )
 
 
 def _deposit_named_by(obj: dict) -> Deposit | None:
@@ -282,7 +287,7 @@ def _apply(row: StripeEvent, event: dict, obj: dict) -> None:
             mismatch = error.code == "amount_mismatch"
             if deposit is not None and mismatch and deposit.credited_at is None:
                 deposit.status = Deposit.Status.REJECTED
-                deposit.failure = error.message[:500]
+                deposit.failure = error.message[: Deposit.FAILURE_MAX]
                 deposit.save(update_fields=["status", "failure", "updated_at"])
             row.deposit = deposit
             row.payment_id = (deposit.payment_id if deposit else "") or next(

@@ -38,3 +38,30 @@ def _ledger_balances_after_test(request):
 
     problems = ledger_check()
     assert problems == [], "ledger_check() after the test: " + "; ".join(problems)
+
+
+# ---- Each app writes only its own tables (tests/boundaries.py) ----
+
+_TABLE_WRITES = None
+
+
+@pytest.fixture(autouse=True)
+def _app_writes_only_its_own_tables(request):
+    """Fail a test whose code made one app write another app's table (ARCHITECTURE.md)."""
+    global _TABLE_WRITES
+    if "django_db_setup" not in request.fixturenames:
+        yield
+        return
+    from django.db import connection
+
+    from tests.boundaries import TableWriteCheck
+
+    if _TABLE_WRITES is None:
+        _TABLE_WRITES = TableWriteCheck(violations=[])
+    if _TABLE_WRITES not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_TABLE_WRITES)
+    seen = len(_TABLE_WRITES.violations)
+    yield
+    found = _TABLE_WRITES.violations[seen:]
+    del _TABLE_WRITES.violations[seen:]
+    assert not found, "an app wrote another app's tables: " + "; ".join(sorted(set(found)))

@@ -7,6 +7,11 @@ class TwitterClaimsConfig(AppConfig):
     verbose_name = _("Twitter claims")
 
     def ready(self) -> None:
+        # Core shows X accounts (pages, buttons, profile URLs) through its platform registry.
+        from flattr.platforms import platform_register
+        from twitter_claims.platform import PLATFORM
+
+        platform_register(PLATFORM)
         # Payday announces that it finished; we then queue the owner notices (payments needs to
         # know nothing about Twitter).
         from payments.payday import payday_finished

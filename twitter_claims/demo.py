@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from flattr.models import Flattr
 from payments.models import LedgerAccount, Transfer
+from payments.months import month_add
 from payments.payday import payday_run
 from payments.services import budget_set, system_account, transfer_post, user_account
 from twitter_claims import services
@@ -34,8 +35,7 @@ DEMO_DONORS = [
 
 def _demo_month(today: dt.date) -> dt.date:
     """Two months back: closed, and clear of the month other demo paydays use."""
-    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    return (last - dt.timedelta(days=1)).replace(day=1)
+    return month_add(today, -2)
 
 
 def _donor(username: str, budget_cents: int):

@@ -1,6 +1,7 @@
 """Emails to donors about the Twitter/X accounts they flattred: plain text and HTML, in each
-donor's language, one action each, with a link to their settings. Sent by Celery tasks after
-the change committed; a donor who turned email notifications off gets none."""
+donor's language, one action each, with a link to their settings (accounts.mail builds and
+delivers them). Called by Celery tasks after the change committed; a donor who turned email
+notifications off gets none."""
 
 from __future__ import annotations
 
@@ -8,36 +9,17 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, mailers
 from django.db.models import Sum
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
+from accounts.mail import mail_queue
 from payments.models import Share
 from twitter_claims.models import PendingHandle, PlatformAccount
 from twitter_claims.selectors import donors_of_account
 
 
-def _message(user, template: str, context: dict) -> EmailMultiAlternatives:
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
-            "settings_url": settings.SITE_URL + reverse("account_settings"),
-            **context,
-        }
-        subject = " ".join(
-            render_to_string(f"twitter_claims/email/{template}_subject.txt", context).split()
-        )
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"twitter_claims/email/{template}.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string(f"twitter_claims/email/{template}.html", context), "text/html"
-        )
-    return message
+def _message(user, template: str, context: dict) -> None:
+    mail_queue(user=user, template_prefix=f"twitter_claims/email/{template}", context=context)
 
 
 def _recipients(user_ids):
@@ -60,18 +42,14 @@ def claim_donors_notify(*, account_id: int) -> int:
         .values_list("donor_id", "total")
     )
     page_url = settings.SITE_URL + account.get_absolute_url()
-    messages = [
-        _message(
-            donor,
-            "claimed",
-            {"account": account, "given_cents": given.get(donor.pk, 0), "page_url": page_url},
-        )
-        for donor in _recipients(donors_of_account(account))
-        if donor.pk != account.claimed_by_id
-    ]
-    with mailers.default as mailer:
-        mailer.send_messages(messages)
-    return len(messages)
+    sent = 0
+    for donor in _recipients(donors_of_account(account)):
+        if donor.pk == account.claimed_by_id:
+            continue
+        context = {"account": account, "given_cents": given.get(donor.pk, 0), "page_url": page_url}
+        _message(donor, "claimed", context)
+        sent += 1
+    return sent
 
 
 def _handle_of_pool(pool_ids: set[int]) -> dict[int, str]:
@@ -95,29 +73,23 @@ def returned_shares_notify(*, share_ids: list[int], reason: str) -> int:
         per_donor[donor_id][pool_id] += amount
     handles = _handle_of_pool({pool for pools in per_donor.values() for pool in pools})
     wallet_url = settings.SITE_URL + reverse("dashboard")
-    messages = []
+    sent = 0
     for donor in _recipients(per_donor):
         items = [
             {"handle": handles.get(pool_id, "?"), "amount_cents": amount}
             for pool_id, amount in sorted(per_donor[donor.pk].items())
         ]
         total = sum(item["amount_cents"] for item in items)
-        messages.append(
-            _message(
-                donor,
-                "returned",
-                {
-                    "items": items,
-                    "total_cents": total,
-                    "reason": reason,
-                    "hold_days": settings.UNCLAIMED_HOLD_DAYS,
-                    "wallet_url": wallet_url,
-                },
-            )
-        )
-    with mailers.default as mailer:
-        mailer.send_messages(messages)
-    return len(messages)
+        context = {
+            "items": items,
+            "total_cents": total,
+            "reason": reason,
+            "hold_days": settings.UNCLAIMED_HOLD_DAYS,
+            "wallet_url": wallet_url,
+        }
+        _message(donor, "returned", context)
+        sent += 1
+    return sent
 
 
 def cancelled_flattrs_notify(*, items: list[tuple[int, str]]) -> int:
@@ -126,18 +98,13 @@ def cancelled_flattrs_notify(*, items: list[tuple[int, str]]) -> int:
     for donor_id, handle in items:
         per_donor[int(donor_id)].append(handle)
     dashboard_url = settings.SITE_URL + reverse("dashboard")
-    messages = [
-        _message(
-            donor,
-            "cancelled",
-            {
-                "handles": sorted(set(per_donor[donor.pk])),
-                "dashboard_url": dashboard_url,
-                "bind_hours": settings.TWITTER_HANDLE_BIND_HOURS,
-            },
-        )
-        for donor in _recipients(per_donor)
-    ]
-    with mailers.default as mailer:
-        mailer.send_messages(messages)
-    return len(messages)
+    sent = 0
+    for donor in _recipients(per_donor):
+        context = {
+            "handles": sorted(set(per_donor[donor.pk])),
+            "dashboard_url": dashboard_url,
+            "bind_hours": settings.TWITTER_HANDLE_BIND_HOURS,
+        }
+        _message(donor, "cancelled", context)
+        sent += 1
+    return sent

@@ -24,7 +24,8 @@ class PlatformAccount(models.Model):
     # X's numeric user id, kept as the decimal string X sends (ids are 64-bit snowflakes).
     user_id = models.CharField(_("user id"), max_length=20)
     handle = models.CharField(_("current handle"), max_length=15)
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    NAME_MAX = 100
+    name = models.CharField(_("name"), max_length=NAME_MAX, blank=True)
     handle_checked_at = models.DateTimeField(_("handle confirmed by X at"))
     pool = models.OneToOneField(
         "payments.LedgerAccount", on_delete=models.PROTECT, related_name="platform_account"
@@ -134,7 +135,8 @@ class PendingHandle(models.Model):
         verbose_name=_("resolved to"),
     )
     attempts = models.IntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    LAST_ERROR_MAX = 200
+    last_error = models.CharField(_("last error"), max_length=LAST_ERROR_MAX, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -165,12 +167,14 @@ class OwnerNotice(models.Model):
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="notices")
     handle = models.CharField(_("handle"), max_length=15)
-    text = models.CharField(_("text"), max_length=280)
+    TEXT_MAX = 280  # the length of a post on X
+    text = models.CharField(_("text"), max_length=TEXT_MAX)
     pool_cents = models.BigIntegerField(_("held (cents)"))
     donors = models.IntegerField(_("donors"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="sending")
-    tweet_id = models.CharField(_("tweet id"), max_length=32, blank=True)
-    error = models.CharField(_("error"), max_length=300, blank=True)
+    TWEET_ID_MAX, ERROR_MAX = 32, 300
+    tweet_id = models.CharField(_("tweet id"), max_length=TWEET_ID_MAX, blank=True)
+    error = models.CharField(_("error"), max_length=ERROR_MAX, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 

@@ -196,9 +196,9 @@ def profile_url_handle(url: str) -> str | None:
     Reads only the string: no call to X, nothing written. Auto-submit uses it to send such URLs
     to the account's page, where the Twitter rules (resolution by id, held pools) apply.
     """
-    from twitter_claims.services import _PROFILE_URL, RESERVED_PATHS
+    from twitter_claims.services.handles import PROFILE_URL, RESERVED_PATHS
 
-    match = _PROFILE_URL.match(url.strip()) if isinstance(url, str) else None
+    match = PROFILE_URL.match(url.strip()) if isinstance(url, str) else None
     if not match or match.group("handle").lower() in RESERVED_PATHS:
         return None
     return match.group("handle")

@@ -28,6 +28,8 @@ from django.conf import settings
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from twitter_claims.models import PlatformAccount
+
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,20}$")
 
@@ -116,7 +118,8 @@ def _user_from(body: dict) -> XUser | None:
     user_id, username = str(data.get("id", "")), str(data.get("username", ""))
     if not USER_ID_RE.match(user_id) or not HANDLE_RE.match(username):
         raise XError("bad_response", "X answered a malformed user.")
-    return XUser(id=user_id, username=username, name=str(data.get("name", ""))[:100])
+    name = str(data.get("name", ""))[: PlatformAccount.NAME_MAX]
+    return XUser(id=user_id, username=username, name=name)
 
 
 def user_by_username(handle: str) -> XUser | None:

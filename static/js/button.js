@@ -72,14 +72,14 @@
     if (data.confirmUrl) { link.href = data.confirmUrl; }
   });
 
-  // Hook for the Twitter/X app: the iframe URL takes twitter=<handle>, and when the app ships
-  // static/js/twitter_button.js it defines window.FlattrTwitter.decorate(root, handle).
-  var handle = root.getAttribute("data-twitter");
-  if (handle) {
+  // Hook for platform apps (flattr.platforms): a button for a platform account carries
+  // data-platform and data-account, and the iframe loads that platform's hook script, which
+  // defines window.FlattrPlatformHook.decorate(root, account).
+  var account = root.getAttribute("data-account");
+  if (account) {
     window.addEventListener("load", function () {
-      if (window.FlattrTwitter && typeof window.FlattrTwitter.decorate === "function") {
-        window.FlattrTwitter.decorate(root, handle);
-      }
+      var hook = window.FlattrPlatformHook;
+      if (hook && typeof hook.decorate === "function") { hook.decorate(root, account); }
     });
   }
 }());

@@ -33,8 +33,11 @@
   var scriptUrl = new URL(script ? script.src : "/js/load.js", document.baseURI);
   var ORIGIN = scriptUrl.origin;
   var SIZES = { large: [55, 62], compact: [110, 20] };
+  // Parameters that name a platform account alone: platform + account, and each platform's
+  // own older parameter, which /js/load.js fills in from the server's platform registry.
+  var ACCOUNT_KEYS = ["account"].concat(/*platform-params*/[]);
   var KEYS = ["uid", "url", "title", "description", "category", "language", "tags", "button",
-              "hidden", "twitter"];
+              "hidden", "platform"].concat(ACCOUNT_KEYS);
   var DESCRIPTION_MAX = 1000;
   var options = { mode: "auto", "html5-key-prefix": "data-flattr" };
   scriptUrl.searchParams.forEach(function (value, key) { options[key] = value; });
@@ -47,6 +50,10 @@
       if (colon > 0) { result[part.slice(0, colon).trim()] = part.slice(colon + 1).trim(); }
     });
     return result;
+  }
+
+  function namesAccount(params) {
+    return ACCOUNT_KEYS.some(function (key) { return !!params[key]; });
   }
 
   function paramsFrom(anchor) {
@@ -65,7 +72,7 @@
       if (value !== null && value !== "") { params[key] = value; }
     });
     var text = (anchor.textContent || "").replace(/\s+/g, " ").trim();
-    if (!params.url && !(params.twitter && !params.uid)) { params.url = anchor.href; }
+    if (!params.url && !(namesAccount(params) && !params.uid)) { params.url = anchor.href; }
     if (!params.title) { params.title = anchor.getAttribute("title") || text || document.title; }
     if (!params.description && text && text !== params.title) { params.description = text; }
     return params;
@@ -111,7 +118,7 @@
   }
 
   function render(params, target, method) {
-    if (!params || !((params.url && params.uid) || params.twitter)) { return null; }
+    if (!params || !((params.url && params.uid) || namesAccount(params))) { return null; }
     return place(iframeFor(params), target, method);
   }
 

@@ -7,9 +7,10 @@ from django.utils import timezone, translation
 
 from flattr.errors import FlattrError
 from flattr.models import Flattr, Thing
-from flattr.selectors import month_start, thing_flattr_count
+from flattr.selectors import thing_flattr_count
 from flattr.services import flattr_add, flattr_remove, flattr_via_auto_submit
 from payments.models import Budget, LedgerAccount, Transfer
+from payments.months import month_start
 from payments.services import system_account, transfer_post, user_account
 from tests.factories import fund_user, make_thing, make_user
 

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from flattr.errors import FlattrError
 from flattr.models import Flattr, Subscription, Thing
-from flattr.selectors import month_next, month_start
 from flattr.services import subscription_cancel, subscription_create, subscriptions_renew
 from flattr.tasks import subscriptions_renew as renew_task
 from payments.models import Budget
+from payments.months import month_next, month_start
 from tests.factories import fund_user, make_thing, make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from payments import payday as payday_module
 from payments.models import LedgerAccount, Payday, Share, Transfer
 from payments.payday import PaydayError, payday_check, payday_run
+from payments.payday import sql as payday_module
 from payments.selectors import ledger_check
 from payments.services import system_account
 from payments.split import split_budget
@@ -76,17 +76,17 @@ def clean_run() -> dict:
 
 def count_statements(monkeypatch) -> int:
     calls = []
-    real = payday_module._execute
+    real = payday_module.execute
 
     def counting(sql, params):
         calls.append(sql)
         return real(sql, params)
 
-    monkeypatch.setattr(payday_module, "_execute", counting)
+    monkeypatch.setattr(payday_module, "execute", counting)
     savepoint = transaction.savepoint_create()
     payday_run(month=MONTH)
     transaction.savepoint_rollback(savepoint)
-    monkeypatch.setattr(payday_module, "_execute", real)
+    monkeypatch.setattr(payday_module, "execute", real)
     return len(calls)
 
 
@@ -99,7 +99,7 @@ def test_killed_before_or_after_any_statement_a_rerun_gives_the_clean_ledger(
     assert expected["transfers"] and expected["notices"]
     statements = count_statements(monkeypatch)
     assert statements > 20  # several chunks in each stage
-    real = payday_module._execute
+    real = payday_module.execute
 
     for k in range(statements):
         calls = []
@@ -114,10 +114,10 @@ def test_killed_before_or_after_any_statement_a_rerun_gives_the_clean_ledger(
             return rows
 
         savepoint = transaction.savepoint_create()
-        monkeypatch.setattr(payday_module, "_execute", crashing)
+        monkeypatch.setattr(payday_module, "execute", crashing)
         with pytest.raises(Crash):
             payday_run(month=MONTH)
-        monkeypatch.setattr(payday_module, "_execute", real)
+        monkeypatch.setattr(payday_module, "execute", real)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock_all()")  # a dead session drops its locks
 

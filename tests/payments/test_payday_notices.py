@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
-from payments import payday as payday_module
 from payments import tasks
 from payments.models import Payday, PaydayNotice
+from payments.payday import notices as payday_module
 from payments.payday import payday_notices_send, payday_run
 from tests.payments.payday_data import MONTH, make_donor, make_flattr, make_thing
 

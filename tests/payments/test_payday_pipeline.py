@@ -12,9 +12,9 @@ import threading
 import pytest
 from django.db import transaction
 
-from payments import payday as payday_module
 from payments.models import Payday, PaydayDonor, Share, Transfer
 from payments.payday import PaydayError, payday_check, payday_run
+from payments.payday import pipeline as payday_module
 from payments.selectors import ledger_check
 from tests.payments.payday_data import MONTH, ledger_snapshot, make_donor, make_flattr, make_thing
 from tests.payments.test_payday_crash import Crash, build_month

@@ -17,7 +17,7 @@ from payments.selectors import balances_for_user, ledger_check
 from tests.factories import make_user
 from tests.twitter_claims.conftest import local, oauth_round_trip, oauth_start
 from tests.twitter_claims.journeys import donors_flattr, payday_for
-from twitter_claims import services
+from twitter_claims import services, x_gateway
 from twitter_claims.models import PlatformAccount
 
 pytestmark = pytest.mark.django_db
@@ -210,9 +210,7 @@ def test_money_a_racing_payday_left_in_a_claimed_pool_is_swept_to_the_owner(fake
     donors_flattr("alice", count=2)
     payday_for(MARCH)
     owner = make_user()
-    account = services.account_for_x_user(
-        x_user=services.x_gateway.XUser(id="42", username="alice")
-    )
+    account = services.account_for_x_user(x_user=x_gateway.XUser(id="42", username="alice"))
     services.pool_claim(account_id=account.pk, user=owner)
     # A payday that read the thing's payee before the claim committed credits the pool.
     donors_flattr("alice", count=1)
@@ -235,9 +233,7 @@ def test_claiming_twice_changes_nothing(fake_x):
     donors_flattr("alice", count=2)
     payday_for(MARCH)
     owner = make_user()
-    account = services.account_for_x_user(
-        x_user=services.x_gateway.XUser(id="42", username="alice")
-    )
+    account = services.account_for_x_user(x_user=x_gateway.XUser(id="42", username="alice"))
     first = services.pool_claim(account_id=account.pk, user=owner)
     again = services.pool_claim(account_id=account.pk, user=owner)
     assert (first.amount_cents, again.amount_cents, again.already) == (1800, 0, True)

@@ -18,6 +18,7 @@ from tests.factories import make_user
 from tests.twitter_claims.conftest import local, oauth_start
 from tests.twitter_claims.journeys import donors_flattr, payday_for
 from twitter_claims import services
+from twitter_claims.errors import TwitterError
 from twitter_claims.models import OwnerNotice, PlatformAccount
 from twitter_claims.x_gateway import XUser
 
@@ -75,7 +76,7 @@ def test_many_simultaneous_claims_of_one_pool_move_it_exactly_once(fake_x):
     def claim(user):
         try:
             return services.pool_claim(account_id=account.pk, user=user).amount_cents
-        except services.TwitterError as error:
+        except TwitterError as error:
             return error.code
 
     results = run_together(*[lambda u=u: claim(u) for u in users])

@@ -1,5 +1,6 @@
-/* Twitter/X hook for the flattr button iframe (flattr/templates/flattr/button.html loads it when
-   the button was given data-flattr-twitter="handle"). The button then flattrs that Twitter/X
+/* Twitter/X hook for the flattr button iframe (flattr/templates/flattr/button.html loads it, as
+   twitter_claims registered it in flattr.platforms, when the button names an X account:
+   data-flattr-twitter="handle", or data-flattr-platform="twitter" data-flattr-account="handle"). The button then flattrs that Twitter/X
    account: its action opens the account's page on our origin (where the donor confirms with one
    CSRF-protected POST, as with every flattr), and its count is the account's. */
 (function () {
@@ -25,5 +26,5 @@
       .catch(function () { /* offline: keep the count we have */ });
   }
 
-  window.FlattrTwitter = { decorate: decorate };
+  window.FlattrPlatformHook = { decorate: decorate };
 }());

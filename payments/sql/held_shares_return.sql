@@ -1,17 +1,20 @@
--- Return every held share of a payday that started before %(cutoff)s to its own donor's funds,
--- in one statement (so it is all or nothing):
+-- Return held shares to their own donors' funds, in one statement (so it is all or nothing):
+-- every held share of a payday that started before %(cutoff)s (NULL: none by age), and the held
+-- shares %(share_ids)s (a platform app releasing them early).
 --   marked    the shares become 'returned' (settled_at = %(now)s);
 --   moved     one transfer per share with money, pool -> donor funds, key 'expiry:<share id>'
 --             (ON CONFLICT DO NOTHING: a rerun can never pay a share back twice);
 --   balanced  the cached balances move by exactly the inserted transfers.
 -- Returns one row per returned share: (share id, donor id, pool id, amount in cents).
--- The caller ran expiry_funds_open.sql and expiry_lock.sql in the same transaction.
+-- The caller ran held_shares_funds_open.sql and held_shares_lock.sql in the same transaction.
+-- Parameters: %(cutoff)s, %(share_ids)s, %(now)s, %(memo)s.
 WITH due AS (
     SELECT s.id
     FROM payments_share s
     JOIN payments_payday p ON p.id = s.payday_id
     JOIN payments_ledgeraccount pool ON pool.id = s.payee_id AND pool.kind = 'pool'
-    WHERE s.state = 'held' AND p.started_at < %(cutoff)s
+    WHERE s.state = 'held'
+      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
 ),
 marked AS (
     UPDATE payments_share s
@@ -23,7 +26,7 @@ marked AS (
 moved AS (
     INSERT INTO payments_transfer (debit_id, credit_id, amount, kind, key, created_at, month, memo)
     SELECT m.payee_id, f.id, m.amount, 'expiry', 'expiry:' || m.id, %(now)s, m.month,
-           'unclaimed share returned'
+           %(memo)s
     FROM marked m
     JOIN payments_ledgeraccount f ON f.user_id = m.donor_id AND f.kind = 'funds'
     WHERE m.amount > 0

@@ -1,0 +1,20 @@
+"""payments' models by domain: the ledger, budgets and payday, deposits from Stripe."""
+
+from payments.models.deposits import AutoTopUp, Deposit, Dispute, StripeCustomer, StripeEvent
+from payments.models.ledger import LedgerAccount, Transfer
+from payments.models.payday import Budget, Payday, PaydayDonor, PaydayNotice, Share
+
+__all__ = [
+    "AutoTopUp",
+    "Budget",
+    "Deposit",
+    "Dispute",
+    "LedgerAccount",
+    "Payday",
+    "PaydayDonor",
+    "PaydayNotice",
+    "Share",
+    "StripeCustomer",
+    "StripeEvent",
+    "Transfer",
+]

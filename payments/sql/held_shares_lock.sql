@@ -1,0 +1,22 @@
+-- Lock every pool and funds account this return touches, in id order (the order
+-- payments.services.transfer_post and accounts_lock use), so a concurrent claim or transfer
+-- waits instead of deadlocking, and the shares read next cannot change under us.
+-- Parameters: as held_shares_funds_open.sql.
+SELECT a.id
+FROM payments_ledgeraccount a
+WHERE a.id IN (
+    SELECT s.payee_id
+    FROM payments_share s
+    JOIN payments_payday p ON p.id = s.payday_id
+    WHERE s.state = 'held'
+      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
+    UNION
+    SELECT f.id
+    FROM payments_share s
+    JOIN payments_payday p ON p.id = s.payday_id
+    JOIN payments_ledgeraccount f ON f.user_id = s.donor_id AND f.kind = 'funds'
+    WHERE s.state = 'held'
+      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
+)
+ORDER BY a.id
+FOR UPDATE

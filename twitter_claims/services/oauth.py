@@ -1,0 +1,130 @@
+"""OAuth round trips with X: start (random state, PKCE verifier kept in the session), finish
+(state checked and spent once, code exchanged), and the short-lived identity a sign-in proves.
+
+The state itself and the verifier live in the browser's server-side session; the database keeps
+only a hash of the state (OAuthAttempt), spent by a conditional UPDATE, so a replayed callback
+fails from any browser. No network call happens inside a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from twitter_claims import x_gateway
+from twitter_claims.errors import TwitterError
+from twitter_claims.models import OAuthAttempt
+from twitter_claims.x_gateway import XError, XUser
+
+logger = logging.getLogger(__name__)
+
+OAUTH_SESSION_KEY = "twitter_oauth"
+IDENTITY_SESSION_KEY = "twitter_identity"
+OAUTH_PURPOSES = ("claim", "connect", "login", "optout")
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def oauth_begin(*, session, purpose: str, extra: dict | None = None) -> str:
+    """Start a sign-in with X and return the URL to send the browser to.
+
+    The random `state` and the PKCE code verifier stay server-side in the session; a hash of the
+    state is recorded so it can be spent once only.
+    """
+    if purpose not in OAUTH_PURPOSES:
+        raise TwitterError("invalid_parameters")
+    redirect_uri = settings.SITE_URL + reverse("twitter_claims:callback")
+    try:
+        start = x_gateway.oauth_start(redirect_uri=redirect_uri)
+    except XError as error:
+        raise TwitterError("x_unavailable") from error
+    OAuthAttempt.objects.create(state_hash=_state_hash(start.state), purpose=purpose)
+    session[OAUTH_SESSION_KEY] = {
+        "state": start.state,
+        "verifier": start.code_verifier,
+        "purpose": purpose,
+        "redirect_uri": redirect_uri,
+        "started": time.time(),
+        **(extra or {}),
+    }
+    return start.authorize_url
+
+
+def oauth_complete(*, session, params) -> tuple[XUser, dict]:
+    """Finish a sign-in with X: check and spend the state, exchange the code with the PKCE
+    verifier, and return (who signed in, the flow's data). Raise TwitterError otherwise; nothing
+    has changed then.
+
+    The flow is removed from the session first, so a replay from the same browser finds nothing;
+    the database marks the state used, so a replay from anywhere else fails too.
+    """
+    flow = session.pop(OAUTH_SESSION_KEY, None)
+    state, code, error = params.get("state", ""), params.get("code", ""), params.get("error", "")
+    if not isinstance(flow, dict) or not state or not flow.get("state"):
+        raise TwitterError("oauth_denied" if error else "oauth_state")
+    if not constant_time_compare(state, flow["state"]):
+        raise TwitterError("oauth_state")
+    max_age = settings.TWITTER_OAUTH_MAX_AGE_SECONDS
+    now = timezone.now()
+    spent = OAuthAttempt.objects.filter(
+        state_hash=_state_hash(state),
+        used_at__isnull=True,
+        created_at__gte=now - dt.timedelta(seconds=max_age),
+    ).update(used_at=now)
+    if spent != 1 or time.time() - float(flow.get("started", 0)) > max_age:
+        raise TwitterError("oauth_state")
+    if error:
+        raise TwitterError("oauth_denied")
+    if not code or len(code) > 512:
+        raise TwitterError("oauth_failed")
+    try:
+        x_user = x_gateway.oauth_finish(
+            redirect_uri=flow["redirect_uri"], code=code, code_verifier=flow["verifier"]
+        )
+    except XError as failure:
+        logger.info("X sign-in failed: %s", failure)
+        if failure.code in ("unavailable", "rate_limited", "not_configured"):
+            raise TwitterError("x_unavailable") from failure
+        raise TwitterError("oauth_failed") from failure
+    return x_user, flow
+
+
+def identity_remember(*, session, x_user: XUser) -> None:
+    """Keep a just-proven X identity in the session for the short account step."""
+    session[IDENTITY_SESSION_KEY] = {
+        "id": x_user.id,
+        "username": x_user.username,
+        "name": x_user.name,
+        "at": time.time(),
+    }
+
+
+def identity_recall(*, session) -> XUser | None:
+    """Return the X identity proven in this session within TWITTER_OAUTH_MAX_AGE_SECONDS."""
+    data = session.get(IDENTITY_SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    if time.time() - float(data.get("at", 0)) > settings.TWITTER_OAUTH_MAX_AGE_SECONDS:
+        session.pop(IDENTITY_SESSION_KEY, None)
+        return None
+    return XUser(id=data["id"], username=data["username"], name=data.get("name", ""))
+
+
+def identity_forget(*, session) -> None:
+    session.pop(IDENTITY_SESSION_KEY, None)
+
+
+def oauth_attempts_prune(*, older_than_hours: int = 24) -> int:
+    """Delete OAuth attempts older than a day; their states expired long ago."""
+    cutoff = timezone.now() - dt.timedelta(hours=older_than_hours)
+    deleted, _ = OAuthAttempt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
