@@ -150,3 +150,35 @@ def test_the_database_keeps_marks_and_admin_actions_insert_only(moderator, state
     ):
         cursor.execute(statement.format(table=table))
     assert AccountMark.objects.filter(reason="link farm").exists()
+
+
+def test_the_dashboard_counts_what_payday_counts_around_suspended_accounts(moderator):
+    from django.test import Client
+    from django.urls import reverse
+
+    from flattr.models import Flattr
+    from payments.months import month_start
+
+    now = month_start()
+    donor = make_donor(budget=1000, funds=5000)
+    kept, dropped = make_payee_thing(), make_payee_thing()
+    make_flattr(donor, kept, month=now)
+    make_flattr(donor, dropped, month=now)
+    suspended = make_donor(budget=1000, funds=5000)
+    make_flattr(suspended, kept, month=now)
+    user_suspend(user=dropped.owner, by=moderator, reason="sells flattrs")
+    user_suspend(user=suspended, by=moderator, reason="card testing")
+
+    def dashboard(user):
+        client = Client()
+        client.force_login(user)
+        return client.get(reverse("dashboard")).context["month"]
+
+    worth = {row.flattr.thing_id: row.worth_cents for row in dashboard(donor).flattrs}
+    assert worth == {kept.pk: 900, dropped.pk: 0}
+    assert dashboard(suspended).counted == 0
+
+    Flattr.objects.filter(month=now).update(month=MONTH)
+    payday_run(month=MONTH)
+    assert balance(kept.owner) == 900 and balance(dropped.owner) == 0
+    assert balance(suspended, Kind.FUNDS) == 5000
