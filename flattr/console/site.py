@@ -30,7 +30,5 @@ class ConsoleAdminSite(admin.AdminSite):
         people.sort(key=lambda app: ACCOUNT_APPS.index(app["app_label"]))
         merged = {**people[0], "models": [m for app in people for m in app["models"]]}
         merged["models"].sort(key=lambda model: str(model["name"]).lower())
-        first = apps.index(people[0]) if people[0] in apps else 0
         rest = [app for app in apps if app["app_label"] not in ACCOUNT_APPS]
-        rest.insert(min(first, len(rest)), merged)
-        return rest
+        return sorted([*rest, merged], key=lambda app: str(app["name"]).lower())

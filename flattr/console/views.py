@@ -71,7 +71,6 @@ def support(request: HttpRequest) -> HttpResponse:
         term=term,
         results=results,
         profile=profile,
-        reason_form=ReasonForm(),
         mark_kinds=AccountMark.Kind.choices,
         can_act=request.user.has_perm(ACTION_PERMISSION),
     )
