@@ -150,9 +150,12 @@ def test_money_is_shown_as_money_in_the_lists_and_forms(client):
     deposit = Deposit.objects.first()
     form = client.get(reverse("admin:payments_deposit_change", args=[deposit.pk])).text
     budgets = client.get(reverse("admin:payments_budget_changelist")).text
+    budget = Budget.objects.get(monthly_cents=2500)
+    budget_form = client.get(reverse("admin:payments_budget_change", args=[budget.pk])).text
 
     assert "€18.00" in deposits and "€18.00" in form and ">1800<" not in form
     assert "€25.00" in budgets and ">2500<" not in budgets
+    assert "€25.00 | Change budget" in budget_form and 'value="25.00"' in budget_form
     home = client.get(reverse("admin:index")).text
     assert '<div id="site-name"><a href="/admin/">Flattr</a></div>' in home
     assert home.count(">Accounts<") == 1  # people apps merged into one section
