@@ -31,14 +31,14 @@ bench: venv  ## benchmarks: button view vs a trivial view, payday at scale
 # start without its secrets); `make test` leaves the mode to pytest ("test").
 run worker beat bench: export FLATTR_ENV ?= development
 
-worker: venv need-redis  ## a Celery worker (needs REDIS_URL)
+worker: venv need-redis  ## a Celery worker (REDIS_URL, else the embedded Redis of make run)
 	$(PY) -m celery -A flattr worker -l info
 
-beat: venv need-redis  ## Celery beat with the schedule from settings (needs REDIS_URL)
+beat: venv need-redis  ## Celery beat with the schedule from settings (REDIS_URL, else embedded)
 	$(PY) -m celery -A flattr beat -l info --schedule .data/celerybeat-schedule
 
 need-redis:
-	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL first, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make $(MAKECMDGOALS). Without it tasks run eagerly inside the web process and need no worker."; exit 1; }
+	@test -n "$$REDIS_URL" || [ "$${EMBEDDED_REDIS:-true}" != false ] || { echo "EMBEDDED_REDIS=false and no REDIS_URL: tasks run eagerly inside the web process and need no worker. Set REDIS_URL, or leave EMBEDDED_REDIS unset for the embedded Redis."; exit 1; }
 	@mkdir -p .data
 
 lint: venv  ## ruff check and format check, and the import contracts between the apps

@@ -41,6 +41,16 @@ class User(AbstractUser):
     def public_name(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def website_link(self) -> str:
+        """Return the website if it may be a link: http(s) only.
+
+        The form's URLField already refuses other schemes; this keeps an address stored some
+        other way (the admin, an import, data from before the check) from becoming a
+        `javascript:` link on the public profile.
+        """
+        return self.website if self.website.lower().startswith(("https://", "http://")) else ""
+
     def get_absolute_url(self) -> str:
         return reverse("profile", kwargs={"username": self.username})
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.moderation import ModerationError
-from flattr.models import Flattr, Subscription, Thing
+from flattr.models import Flattr, LegacyFlattrId, Subscription, Thing
 from flattr.moderation import thing_ban
 
 
@@ -25,8 +25,17 @@ class ReasonActionForm(helpers.ActionForm):
 
 @admin.register(Thing)
 class ThingAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "category", "flattr_count", "hidden", "banned", "created_at")
-    list_filter = ("category", "hidden", "banned", "language")
+    list_display = (
+        "title",
+        "owner",
+        "category",
+        "flattr_count",
+        "hidden",
+        "closed",
+        "banned",
+        "created_at",
+    )
+    list_filter = ("category", "hidden", "closed", "banned", "title_from_url", "language")
     search_fields = ("title", "url", "owner__username", "owner__email")
     raw_id_fields = ("owner", "payee")
     readonly_fields = ("created_at", "updated_at", "last_flattr_at")
@@ -91,3 +100,17 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("months", "first_month")
     search_fields = ("donor__username", "thing__title")
     raw_id_fields = ("donor", "thing")
+
+
+@admin.register(LegacyFlattrId)
+class LegacyFlattrIdAdmin(admin.ModelAdmin):
+    """Map an old Flattr id (numeric uid, 2016 fid) to the user who showed it is theirs.
+
+    Buttons naming that id pay this user from then on, so map only on proof (an old Flattr
+    mail, the id in markup on a site the user controls). Buttons see a change within a minute.
+    """
+
+    list_display = ("value", "kind", "user", "note", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "user__username", "user__email", "note")
+    raw_id_fields = ("user",)

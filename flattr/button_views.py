@@ -100,6 +100,11 @@ def _loader_source() -> tuple[bytes, str]:
     return _loader_source_cached()
 
 
+def loader_script() -> bytes:
+    """Return the loader's source as served (for /api/flattr.js, which embeds it)."""
+    return _loader_source()[0]
+
+
 @require_safe
 def loader_js(request: HttpRequest) -> HttpResponse:
     """Serve /js/load.js (and Flattr's /js/0.6/load.js): one script for any number of buttons."""
@@ -118,7 +123,8 @@ def loader_js(request: HttpRequest) -> HttpResponse:
 
 def _button_target(request: HttpRequest) -> tuple[str, str, ButtonData] | HttpResponse:
     """Return (uid, normalized url, data) for uid+url parameters, or an error response."""
-    uid = (request.GET.get("uid") or request.GET.get("user_id") or "").strip()
+    get = request.GET.get
+    uid = (get("uid") or get("user_id") or get("fid") or "").strip()  # fid: the 2016 widget
     if not uid or len(uid) > UID_MAX:
         return HttpResponse("Missing or invalid uid.", status=400, content_type="text/plain")
     try:
@@ -128,6 +134,8 @@ def _button_target(request: HttpRequest) -> tuple[str, str, ButtonData] | HttpRe
     data = button_data(uid=uid, url=url)
     if not data.user_found:
         return HttpResponse("No such user.", status=404, content_type="text/plain")
+    if data.username and data.username.lower() != uid.lower():
+        uid = data.username  # an old Flattr id (numeric uid, fid) names this user
     return uid, url, data
 
 
@@ -408,7 +416,7 @@ def _confirm_context(request, thing, auto, account, error) -> dict:
         "flattr": flattr,
         "done": flattr is not None and request.GET.get("done") == "1",
         "error": error,
-        "hidden": bool(thing and (thing.hidden or thing.banned)),
+        "hidden": bool(thing and (thing.closed or thing.banned)),
         "is_owner": bool(
             request.user.is_authenticated
             and (thing.owner_id if thing else auto.owner.pk) == request.user.pk

@@ -39,7 +39,7 @@ def embedded_database_settings(data_dir: Path | None = None) -> dict:
     # atexit runs last-registered first: forget dead users just before the library decides
     # whether this process is the last one (runserver's reloader SIGKILLs its child on SIGTERM).
     atexit.register(_forget_dead_handles, data_dir, exiting=True)
-    _exit_cleanly_on_sigterm()
+    exit_cleanly_on_sigterm()
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     with psycopg.connect(
@@ -96,7 +96,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _exit_cleanly_on_sigterm() -> None:
+def exit_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into a normal exit, so atexit detaches from (and maybe stops) the server.
 
     Only where nobody installed a handler yet: celery and gunicorn install their own, which exit

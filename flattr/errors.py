@@ -26,7 +26,7 @@ def default_message(code: str) -> str:
             "Your account is suspended, so you cannot flattr. Write to us if you think this is "
             "a mistake."
         ),
-        "thing_hidden": _("This thing is hidden, so it cannot be flattred."),
+        "thing_hidden": _("This thing does not accept flattrs at the moment."),
         "not_found": _("We could not find that."),
         "flattr_closed": _(
             "That month is closed: a flattr can only be removed until the end of its month."

@@ -47,8 +47,8 @@ class ThingForm(forms.Form):
         label=_("Hidden"),
         required=False,
         help_text=_(
-            "A hidden thing is not listed, its page is visible only to you, and it cannot be "
-            "flattred until you show it again."
+            "A hidden thing is left out of explore and search, as on Flattr; its page and its "
+            "buttons keep working for anybody with the link, and flattrs still count."
         ),
     )
 

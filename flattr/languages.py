@@ -20,7 +20,10 @@ FLATTR_LANGUAGES = (
     "th_TH", "tr_TR", "uk_UA", "vi_VN",
 )  # fmt: skip
 _JAVA_TO_DJANGO = {"iw": "he", "in": "id", "no": "nb", "zh": "zh-hans"}
-_LANGUAGE_ID = re.compile(r"^([a-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+# Today's codes for the languages Flattr named by Java's old ones (pages send "he", "nb").
+_MODERN_TO_FLATTR = {"he": "iw", "id": "in", "nb": "no", "nn": "no"}
+_LANGUAGE_ID = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+LANGUAGE_CODE = _LANGUAGE_ID  # the shape of a language code, known to Flattr or not
 
 
 def language_normalize(raw: str) -> str:
@@ -35,6 +38,7 @@ def language_normalize(raw: str) -> str:
     if not match:
         raise ValueError(_("Unknown language."))
     language, country = match.group(1).lower(), (match.group(2) or "").upper()
+    language = _MODERN_TO_FLATTR.get(language, language)
     if country:
         code = f"{language}_{country}"
         if code in FLATTR_LANGUAGES:

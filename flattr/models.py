@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -46,8 +47,17 @@ class Thing(models.Model):
     )
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True, size=20)
     language = models.CharField(_("language"), max_length=10, default="en_GB", blank=True)
+    # Flattr's `hidden`: left out of listings and search, still flattrable through its button.
     hidden = models.BooleanField(_("hidden"), default=False)
+    # No new flattrs, and this month's do not count on payday: a Twitter/X owner who refused
+    # flattrs, a handle not yet bound. Not Flattr's `hidden`, which only unlisted a thing.
+    closed = models.BooleanField(_("closed to flattrs"), default=False, db_default=False)
     banned = models.BooleanField(_("banned"), default=False)  # set by admins; payday skips it
+    # The title was made up from the URL (an old button or link sent none); the owner's list
+    # asks them to write a real one, and editing the title clears this.
+    title_from_url = models.BooleanField(
+        _("title made from the address"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_flattr_at = models.DateTimeField(null=True, blank=True)
@@ -137,3 +147,35 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.donor} → {self.thing} for {self.months} months"
+
+
+class LegacyFlattrId(models.Model):
+    """An old Flattr identifier that old markup carries, mapped to one of our users.
+
+    Before usernames, Flattr's buttons named the owner by a numeric user id (`uid:12345`); from
+    2016 its widget used an opaque `fid`. Neither can be told from the markup alone, so an admin
+    maps each one to a user after the owner shows it is theirs (an old Flattr mail, the site's
+    markup); only then do those buttons pay that user.
+    """
+
+    class Kind(models.TextChoices):
+        UID = "uid", _("numeric Flattr user id")
+        FID = "fid", _("Flattr id (2016 widget)")
+
+    value = models.CharField(_("old id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices, default=Kind.UID)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="legacy_flattr_ids"
+    )
+    note = models.CharField(_("how it was verified"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("old Flattr id")
+        verbose_name_plural = _("old Flattr ids")
+        constraints = [
+            models.UniqueConstraint(Upper("value"), name="legacy_flattr_id_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value} → {self.user}"

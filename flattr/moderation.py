@@ -1,8 +1,9 @@
 """Moderation of things: an admin hides or bans a thing, with a reason that is recorded.
 
-Hidden and banned things are left out of payday by flattr's live-flattrs view, so the flattrs
-on them keep their part of the budget in the donors' wallets. The change, its AdminAction and
-(after commit) the forgotten button counts go together.
+Banned things are left out of payday by flattr's live-flattrs view, so the flattrs on them
+keep their part of the budget in the donors' wallets; a hidden thing is only unlisted (its
+flattrs still count). The change, its AdminAction and (after commit) the forgotten button
+counts go together.
 """
 
 from __future__ import annotations
@@ -11,13 +12,7 @@ from django.db import transaction
 
 from accounts.moderation import admin_action_record
 from flattr.models import Thing
-from flattr.selectors import button_key, count_cache_invalidate
-
-
-def _forget_counts_on_commit(thing: Thing) -> None:
-    keys = [button_key(uid=thing.owner.username, url=thing.url)] if thing.owner_id else []
-    thing_ids = [thing.pk]
-    transaction.on_commit(lambda: count_cache_invalidate(thing_ids=thing_ids, button_keys=keys))
+from flattr.services.things import counts_forget_on_commit, thing_button_keys
 
 
 def _thing_flag_set(*, thing: Thing, by, reason: str, flag: str, value: bool) -> Thing:
@@ -27,7 +22,7 @@ def _thing_flag_set(*, thing: Thing, by, reason: str, flag: str, value: bool) ->
     if getattr(locked, flag) != value:
         Thing.objects.filter(pk=locked.pk).update(**{flag: value})
         setattr(locked, flag, value)
-        _forget_counts_on_commit(locked)
+        counts_forget_on_commit([locked.pk], thing_button_keys(locked))
     setattr(thing, flag, value)
     return locked
 
@@ -40,5 +35,5 @@ def thing_ban(*, thing: Thing, by, reason: str, banned: bool = True) -> Thing:
 
 @transaction.atomic
 def thing_hide(*, thing: Thing, by, reason: str, hidden: bool = True) -> Thing:
-    """Hide the thing as an admin (as its owner could), or show it again."""
+    """Unlist the thing as an admin (as its owner could), or list it again."""
     return _thing_flag_set(thing=thing, by=by, reason=reason, flag="hidden", value=hidden)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ MISSING_CACHE_SECONDS = 60
 EXPLORE_PAGE_SIZE = 20
 BIGINT_MAX = 2**63 - 1  # ids in URLs beyond this are simply not found
 SUPPORTERS_SHOWN = 30
+UID_MAX = 150  # usernames are at most 150 characters; longer uids name nobody
 
 
 class LocalCache:
@@ -108,52 +110,103 @@ def button_key(*, uid: str, url: str) -> str:
 @dataclass(frozen=True)
 class ButtonData:
     """What a button shows. `user_found` False: no such user; `thing_id` None: not yet created
-    (the button then creates the thing on its first flattr, like Flattr's auto-submit)."""
+    (the button then creates the thing on its first flattr, like Flattr's auto-submit).
+    `username` is the owner the uid resolved to (it differs for an old Flattr id)."""
 
     user_found: bool
     thing_id: int | None = None
     title: str = ""
     count: int = 0
     flattrable: bool = True
+    username: str = ""
 
     def as_cache(self) -> tuple:
-        return (self.user_found, self.thing_id, self.title, self.count, self.flattrable)
+        return (
+            self.user_found,
+            self.thing_id,
+            self.title,
+            self.count,
+            self.flattrable,
+            self.username,
+        )
 
 
+# The owner a uid names: a username (any case) first, else an old Flattr id an admin mapped
+# (flattr.models.LegacyFlattrId), in the same single query as the thing and its count.
 _BUTTON_SQL = """
-    SELECT u.id, t.id, t.title, NOT (t.hidden OR t.banned),
+    WITH owner AS (
+        SELECT u.id, u.username FROM accounts_user u
+        WHERE u.is_active AND (
+            UPPER(u.username) = UPPER(%(uid)s)
+            OR u.id = (SELECT l.user_id FROM flattr_legacyflattrid l
+                       WHERE UPPER(l.value) = UPPER(%(uid)s) LIMIT 1))
+        ORDER BY UPPER(u.username) = UPPER(%(uid)s) DESC, u.id LIMIT 1
+    )
+    SELECT o.id, o.username, t.id, t.title, NOT (t.closed OR t.banned),
            (SELECT COUNT(*) FROM flattr_flattr f WHERE f.thing_id = t.id)
-    FROM accounts_user u
-    LEFT JOIN flattr_thing t ON t.owner_id = u.id AND t.url = %s
-    WHERE UPPER(u.username) = UPPER(%s) AND u.is_active
-    ORDER BY u.id LIMIT 1
+    FROM owner o
+    LEFT JOIN flattr_thing t ON t.owner_id = o.id AND t.url = %(url)s
 """
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A cached pointer from an old id's key to the owner's own key, which writes invalidate.
+_ALIAS = "alias"
 
 
 def button_data(*, uid: str, url: str) -> ButtonData:
     """Return the button data for the thing `url` (normalized) owned by user `uid`.
 
     Cached in Redis under (uid, url) with the count inside, so a button costs one cache read
-    and no query; a miss costs one query. Every write to the thing or its flattrs deletes the key.
+    and no query; a miss costs one query. Every write to the thing or its flattrs deletes the key
+    under the owner's username; an old Flattr id's key only points there (for a minute, so a
+    changed mapping shows soon), costing one more cache read.
     """
+    if _CONTROL.search(uid):  # PostgreSQL refuses NUL; no username holds control characters
+        return ButtonData(user_found=False)
     key = button_key(uid=uid, url=url)
     cached = cache.get(key)
+    if cached is not None and cached[0] == _ALIAS:
+        key = button_key(uid=cached[1], url=url)
+        cached = cache.get(key)
     if cached is not None:
         return ButtonData(*cached)
     with connection.cursor() as cursor:
-        cursor.execute(_BUTTON_SQL, [url, uid])
+        cursor.execute(_BUTTON_SQL, {"url": url, "uid": uid})
         row = cursor.fetchone()
     if row is None:
         data = ButtonData(user_found=False)
         cache.set(key, data.as_cache(), MISSING_CACHE_SECONDS)
         return data
-    _user_id, thing_id, title, flattrable, count = row
+    _user_id, username, thing_id, title, flattrable, count = row
+    if username.lower() != uid.lower():
+        cache.set(button_key(uid=uid, url=url), (_ALIAS, username), MISSING_CACHE_SECONDS)
+        key = button_key(uid=username, url=url)
     if thing_id is None:
-        data = ButtonData(user_found=True)
+        data = ButtonData(user_found=True, username=username)
     else:
-        data = ButtonData(True, thing_id, title, count, flattrable)
+        data = ButtonData(True, thing_id, title, count, flattrable, username)
     cache.set(key, data.as_cache(), COUNT_CACHE_SECONDS)
     return data
+
+
+def user_for_uid(uid: str):
+    """Return the active user a button's or link's uid names, or None.
+
+    A username (any case) first; else an old Flattr id (numeric uid, 2016 fid) that an admin
+    mapped to a user (flattr.models.LegacyFlattrId).
+    """
+    from accounts.models import User
+
+    uid = (uid or "").strip()
+    if not uid or len(uid) > UID_MAX or _CONTROL.search(uid):
+        return None
+    user = User.objects.filter(username__iexact=uid, is_active=True).order_by("id").first()
+    if user is None:
+        user = (
+            User.objects.filter(legacy_flattr_ids__value__iexact=uid, is_active=True)
+            .order_by("id")
+            .first()
+        )
+    return user
 
 
 def count_cache_invalidate(*, thing_ids: list[int], button_keys: list[str] = ()) -> None:
@@ -179,11 +232,15 @@ def thing_get_or_404(thing_id: int, *, viewer=None) -> Thing:
 
 
 def thing_visible_to(thing: Thing, viewer) -> bool:
-    """Return whether `viewer` (a user or None/anonymous) may see the thing's page."""
+    """Return whether `viewer` (a user or None/anonymous) may see the thing's page.
+
+    A hidden thing is only unlisted (Flattr's meaning): its page is there for whoever has the
+    link. A closed one (no longer accepting flattrs) is shown to its owner only.
+    """
     is_staff = bool(viewer and getattr(viewer, "is_staff", False))
     if thing.banned:
         return is_staff
-    if thing.hidden:
+    if thing.closed:
         is_owner = bool(viewer and viewer.is_authenticated and thing.owner_id == viewer.pk)
         return is_owner or is_staff
     return True
@@ -195,8 +252,8 @@ def thing_for_owner_url(*, owner, url: str) -> Thing | None:
 
 
 def things_public() -> QuerySet[Thing]:
-    """Return every thing that may be listed: neither hidden nor banned."""
-    return Thing.objects.filter(hidden=False, banned=False)
+    """Return every thing that may be listed: neither hidden (unlisted), closed nor banned."""
+    return Thing.objects.filter(hidden=False, closed=False, banned=False)
 
 
 def things_search(
@@ -268,15 +325,16 @@ def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]
 def flattr_counts_on_payday(flattr: Flattr) -> bool:
     """Return whether payday splits the budget over this flattr.
 
-    The Python twin of flattr's view flattr_live_flattr (migration 0002), which payday reads: a
-    flattr counts unless its thing is hidden or banned, its thing pays the donor's own account (a
-    claimed account the donor flattred before claiming it), or the donor or the recipient is
-    suspended or marked as fraud. Needs `donor` and `thing__payee__user` loaded.
+    The Python twin of flattr's view flattr_live_flattr (migration 0003), which payday reads: a
+    flattr counts unless its thing is closed or banned (hidden things are only unlisted and
+    count), its thing pays the donor's own account (a claimed account the donor flattred before
+    claiming it), or the donor or the recipient is suspended or marked as fraud. Needs `donor`
+    and `thing__payee__user` loaded.
     """
     thing = flattr.thing
     recipient = thing.payee.user
     return (
-        not thing.hidden
+        not thing.closed
         and not thing.banned
         and thing.payee.user_id != flattr.donor_id
         and not user_blocked(flattr.donor)

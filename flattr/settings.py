@@ -3,9 +3,9 @@
 Three modes, chosen by FLATTR_ENV:
 - ``production`` (the default): DEBUG off, every production secret required; a missing one stops
   start-up with a message naming it.
-- ``development`` (``make run``): DEBUG on, embedded PostgreSQL when DATABASE_URL is unset, eager
-  Celery and local cache when REDIS_URL is unset, email to the console, localstripe and the fake X
-  provider on loopback.
+- ``development`` (``make run``): DEBUG on, embedded PostgreSQL when DATABASE_URL is unset, embedded
+  Redis when REDIS_URL is unset, email to the console, localstripe and the fake X provider on
+  loopback.
 - ``test`` (chosen automatically under pytest): like development without DEBUG, mail in memory.
 """
 
@@ -94,10 +94,13 @@ INSTALLED_APPS = [
     "payments",
     "twitter_claims",
     "flattr",
+    "oauth2_provider",
+    "flattr.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flattr.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -107,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the header middlewares, so its refusals carry X-Frame-Options and the CSP too.
+    "flattr.request_guards.NulCharacterRefusedMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -149,8 +154,14 @@ DATABASES["default"]["TEST"] = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: cache, sessions and the Celery broker. Without it: local memory and eager tasks.
+# Redis: cache, sessions and the Celery broker. Without REDIS_URL, development and tests start
+# (or attach to) an embedded server, as they do PostgreSQL, so a fresh clone runs the Redis tests
+# and a real worker; EMBEDDED_REDIS=false instead gives local memory and eager tasks.
 REDIS_URL = env.str("REDIS_URL", default="")
+if not REDIS_URL and not PRODUCTION and env.bool("EMBEDDED_REDIS", default=True):
+    from flattr.embedded_redis import embedded_redis_url
+
+    REDIS_URL = embedded_redis_url()
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="flattr")
 if REDIS_URL:
     CACHES = {
@@ -201,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     # Owner notices are also queued right after payday; this daily run retries failed posts.
+    "platform-proof-codes": {
+        "task": "twitter_claims.tasks.proof_codes_check",
+        "schedule": crontab(minute="*/10"),
+    },
     "twitter-notices-daily": {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
@@ -347,7 +362,20 @@ MAX_BUDGET_CENTS = env.int("MAX_BUDGET_CENTS", default=100_000)
 MIN_DEPOSIT_CENTS = env.int("MIN_DEPOSIT_CENTS", default=200)
 MAX_DEPOSIT_CENTS = env.int("MAX_DEPOSIT_CENTS", default=100_000)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
+# A recipient with no payout paid yet waits this long before new earnings become payable.
 NEW_RECIPIENT_HOLD_DAYS = env.int("NEW_RECIPIENT_HOLD_DAYS", default=30)
+# Payout details (the bank account) changed this recently block payouts: account-takeover guard.
+PAYOUT_DETAILS_GUARD_DAYS = env.int("PAYOUT_DETAILS_GUARD_DAYS", default=5)
+# The payout fee, kept from the amount to cover Stripe's cost: fixed cents plus basis points.
+PAYOUT_FEE_FIXED_CENTS = env.int("PAYOUT_FEE_FIXED_CENTS", default=25)
+PAYOUT_FEE_BPS = env.int("PAYOUT_FEE_BPS", default=25)  # 25 basis points = 0.25 %
+# Requests up to this amount from trusted recipients (a payout paid before, bank unchanged since)
+# are approved without an admin; everything else waits in the admin's payout queue.
+PAYOUT_AUTO_APPROVE_CENTS = env.int("PAYOUT_AUTO_APPROVE_CENTS", default=10_000)
+# The country of recipients' Stripe Express accounts (their bank's country is asked there).
+PAYOUT_COUNTRY = env.str("PAYOUT_COUNTRY", default="DE")
+# When the bank usually has the money after the payout is sent, if Stripe gives no date.
+PAYOUT_EXPECTED_DAYS = env.int("PAYOUT_EXPECTED_DAYS", default=3)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
 # Payday splits and posts donors in chunks, each its own transaction (a crash redoes at most one
 # chunk): at least PAYDAY_CHUNK_DONORS donors each, and at most PAYDAY_CHUNKS_MAX chunks (every
@@ -363,6 +391,12 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_localstripe")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_localstripe_dev")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8420")
+# Stripe Connect calls (payout accounts, transfers, payouts). localstripe has no Connect, so in
+# development they go to payments/fake_connect.py, which bin/run-dev starts on 127.0.0.1:8425;
+# tests start their own. In production empty: the same Stripe API as everything else.
+STRIPE_CONNECT_API_BASE = env.str(
+    "STRIPE_CONNECT_API_BASE", default="" if PRODUCTION else "http://127.0.0.1:8425"
+)
 # How "Add funds" takes the money: "checkout" sends the donor to Stripe Checkout (production);
 # "test_cards" charges a test card chosen on the page through a PaymentIntent (development and
 # tests, against localstripe, which has no Checkout).
@@ -420,8 +454,88 @@ TWITTER_NOTIFY_COOLDOWN_DAYS = env.int("TWITTER_NOTIFY_COOLDOWN_DAYS", default=3
 if not PRODUCTION:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
+# ---- Other platforms (twitter_claims/providers/: one module each, registered at start-up) ----
+PLATFORM_PROVIDERS = env.list(
+    "PLATFORM_PROVIDERS",
+    default=[
+        "twitter_claims.providers.x",
+        "twitter_claims.providers.github",
+        "twitter_claims.providers.mastodon",
+        "twitter_claims.providers.facebook",
+    ],
+)
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=5.0)
+# A one-time proof code (a claim without the platform's OAuth) is good for this many hours.
+PROOF_CODE_HOURS = env.int("PROOF_CODE_HOURS", default=24)
+# GitHub (an OAuth app). In development with no GITHUB_API_BASE: the fake GitHub that
+# bin/run-dev starts on 127.0.0.1:8422 (twitter_claims/fake_github.py).
+_FAKE_GITHUB = "http://127.0.0.1:8422"
+_GITHUB_DEV = FLATTR_ENV == "development" and not env.str("GITHUB_API_BASE", default="")
+
+
+def _github(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_GITHUB + fake_path if _GITHUB_DEV else "")
+
+
+GITHUB_API_BASE = _github("GITHUB_API_BASE", "https://api.github.com", "")
+GITHUB_AUTHORIZE_URL = _github(
+    "GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize", "/login/oauth/authorize"
+)
+GITHUB_TOKEN_URL = _github(
+    "GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token", "/login/oauth/access_token"
+)
+GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="flattr-dev-github" if _GITHUB_DEV else "")
+GITHUB_CLIENT_SECRET = env.str(
+    "GITHUB_CLIENT_SECRET", default="flattr-dev-github-secret" if _GITHUB_DEV else ""
+)
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")  # optional: a higher lookup rate limit
+GITHUB_OAUTH_SCOPES = env.list("GITHUB_OAUTH_SCOPES", default=[])  # public identity only
+# Mastodon: any instance at https://<domain>. MASTODON_INSTANCE_URLS (JSON, domain -> base URL)
+# maps instances to loopback fakes and then allows only those; development maps
+# mastodon.example to the fake bin/run-dev starts on 127.0.0.1:8423.
+_MASTODON_DEV = FLATTR_ENV == "development" and not env.str("MASTODON_INSTANCE_URLS", default="")
+MASTODON_INSTANCE_URLS = env.json(
+    "MASTODON_INSTANCE_URLS",
+    default={"mastodon.example": "http://127.0.0.1:8423"} if _MASTODON_DEV else {},
+)
+MASTODON_SERVICE_DOMAIN = env.str(
+    "MASTODON_SERVICE_DOMAIN", default="mastodon.example" if _MASTODON_DEV else ""
+)
+# Facebook pages (Facebook Login and the Graph API). Development: the fake on 127.0.0.1:8424.
+_FAKE_FACEBOOK = "http://127.0.0.1:8424"
+_FACEBOOK_DEV = FLATTR_ENV == "development" and not env.str("FACEBOOK_GRAPH_BASE", default="")
+
+
+def _facebook(name: str, production: str, fake_path: str) -> str:
+    if PRODUCTION:
+        return env.str(name, default=production)
+    return env.str(name, default=_FAKE_FACEBOOK + fake_path if _FACEBOOK_DEV else "")
+
+
+FACEBOOK_GRAPH_BASE = _facebook("FACEBOOK_GRAPH_BASE", "https://graph.facebook.com/v19.0", "")
+FACEBOOK_AUTHORIZE_URL = _facebook(
+    "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v19.0/dialog/oauth", "/dialog/oauth"
+)
+FACEBOOK_TOKEN_URL = _facebook(
+    "FACEBOOK_TOKEN_URL",
+    "https://graph.facebook.com/v19.0/oauth/access_token",
+    "/oauth/access_token",
+)
+FACEBOOK_APP_ID = env.str("FACEBOOK_APP_ID", default="flattr-dev-facebook" if _FACEBOOK_DEV else "")
+FACEBOOK_APP_SECRET = env.str(
+    "FACEBOOK_APP_SECRET", default="flattr-dev-facebook-secret" if _FACEBOOK_DEV else ""
+)
+MASTODON_SERVICE_TOKEN = env.str(
+    "MASTODON_SERVICE_TOKEN", default="fake-mastodon-service" if _MASTODON_DEV else ""
+)
+
 # ---- Buttons ----
 BUTTON_CACHE_SECONDS = env.int("BUTTON_CACHE_SECONDS", default=60)
+# Let things point at private networks and this site (see flattr/url_destinations.py): only for
+# experiments with a blog on one's own machine; never in production.
+THING_URLS_PRIVATE_ALLOWED = env.bool("THING_URLS_PRIVATE_ALLOWED", default=False)
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
 
@@ -443,3 +557,33 @@ CELERY_BEAT_SCHEDULE["ledger-check-nightly"] = {
     "task": "payments.tasks.ledger_check_nightly",
     "schedule": crontab(minute=45, hour=2),
 }
+
+# The REST API v2 and its OAuth2 provider (flattr/api, django-oauth-toolkit). Old Flattr clients
+# send no PKCE, expect tokens that do not expire and scopes joined by spaces or commas.
+from flattr.api.redirects import RedirectSchemes  # noqa: E402 (pure Python, no Django)
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "flattr": "Flattr things and manage your subscriptions",
+        "thing": "Create, change and delete your things",
+        "email": "See your email address",
+        "extendedread": "See your private details and hidden things",
+    },
+    "DEFAULT_SCOPES": ["flattr"],
+    "PKCE_REQUIRED": False,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=10 * 365 * 86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "OAUTH2_BACKEND_CLASS": "flattr.api.oauth.FlattrOAuthLibCore",
+    # Any scheme but javascript:, data: and the like (app schemes of podcast apps included).
+    "ALLOWED_REDIRECT_URI_SCHEMES": RedirectSchemes(),
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+API_RATE_LIMIT_HOURLY = env.int("API_RATE_LIMIT_HOURLY", default=1000)
+# Webhook receivers must use HTTPS; plain http to loopback is allowed outside production (tests
+# and local development).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool(
+    "WEBHOOK_ALLOW_HTTP_LOOPBACK", default=FLATTR_ENV != "production"
+)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)

@@ -122,7 +122,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "subscriptions": subscriptions_for_donor(request.user),
         "things": things,
         "payment_links": _payment_links(),
-        "account_platforms": [p for p in platform_list() if p.dashboard_template],
+        "account_platforms": platform_list(),
+        # One box per form template: platforms may share one (a picker).
+        "account_forms": list(
+            dict.fromkeys(p.dashboard_template for p in platform_list() if p.dashboard_template)
+        ),
     }
     return render(request, "flattr/dashboard.html", context)
 
@@ -177,7 +181,7 @@ def thing_detail(request: HttpRequest, thing_id: int) -> HttpResponse:
 
 def _payment_link(request: HttpRequest, thing: Thing) -> str:
     """Return the auto-submit URL for `<link rel="payment">` on the thing's page."""
-    if thing.owner is None or thing.hidden:
+    if thing.owner is None or thing.closed:
         return ""
     query = urlencode({"user_id": thing.owner.username, "url": thing.url, "title": thing.title})
     return request.build_absolute_uri(reverse("auto_submit")) + "?" + query

@@ -269,5 +269,6 @@ class AutoTopUpAdmin(admin.ModelAdmin):
         return format_cents(topup.amount)
 
 
-# Payday's admin (paydays, shares, notices, the dry-run preview) lives in its own module.
-from payments import payday_admin  # noqa: E402, F401
+# Payday's admin (paydays, shares, notices, the dry-run preview) and the payout queue live in
+# their own modules.
+from payments import payday_admin, payout_admin  # noqa: E402, F401

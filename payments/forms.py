@@ -189,3 +189,35 @@ class AutoTopUpForm(forms.Form):
         cents = parse_cents(self.cleaned_data["amount"])
         _limits_check(cents, settings.MIN_DEPOSIT_CENTS, settings.MAX_DEPOSIT_CENTS)
         return cents
+
+
+class PayoutAmountForm(forms.Form):
+    """Step 1 of a payout: an amount in euros, or everything payable."""
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    everything = forms.BooleanField(label=_("Everything payable"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("everything"):
+            data["cents"] = None
+        else:
+            try:
+                data["cents"] = parse_cents(data.get("amount", ""))
+            except ValidationError as error:
+                self.add_error("amount", error)
+        return data
+
+
+class PayoutConfirmForm(forms.Form):
+    """Step 2: the amount shown with its fee, confirmed once (the reference makes a double
+    click one request)."""
+
+    amount = forms.IntegerField(min_value=1, max_value=10**12, widget=forms.HiddenInput)
+    everything = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    reference = forms.UUIDField(widget=forms.HiddenInput)

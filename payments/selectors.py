@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import (
@@ -16,6 +17,9 @@ from payments.models import (
     Deposit,
     LedgerAccount,
     Payday,
+    Payout,
+    PayoutAccount,
+    Share,
     StripeEvent,
     Transfer,
 )
@@ -271,21 +275,140 @@ def money_summary() -> dict:
         "deposited": moved.get(Transfer.Kind.DEPOSIT, 0),
         "refunded": moved.get(Transfer.Kind.REFUND, 0),
         "disputed": moved.get(Transfer.Kind.DISPUTE, 0) - moved.get(Transfer.Kind.DISPUTE_WON, 0),
-        "money_in": -total(Kind.STRIPE),  # what Stripe brought in, net of refunds and disputes
+        # What Stripe brought in, net of refunds and disputes (settled payouts left through it).
+        "money_in": -total(Kind.STRIPE) + moved.get(Transfer.Kind.PAYOUT_SETTLED, 0),
         "funds": total(Kind.FUNDS),
         "earnings": total(Kind.EARNINGS),
         "held": total(Kind.POOL),
         "pools": by_kind.get(Kind.POOL, (0, 0))[1],
         "fees": total(Kind.FEES),
         "charity": total(Kind.CHARITY),
-        "paid_out": -total(Kind.PAYOUTS),
+        "paid_out": moved.get(Transfer.Kind.PAYOUT_SETTLED, 0),
+        "payouts_in_transit": total(Kind.PAYOUTS),
         "owed": -total(Kind.RECEIVABLE),
         "frozen_users": LedgerAccount.objects.filter(kind=Kind.RECEIVABLE, balance__lt=0).count(),
         "events_rejected": StripeEvent.objects.filter(outcome=StripeEvent.Outcome.REJECTED).count(),
         "events_unmatched": StripeEvent.objects.filter(
             outcome=StripeEvent.Outcome.UNMATCHED
         ).count(),
-        # Money on its way: payments Stripe has not settled to us, payouts not yet settled.
-        "in_clearing": max(total(Kind.PAYOUTS), 0),
         "last_payday": last_payday,
     }
+
+
+# ---- Payouts ----
+
+
+def payout_fee(amount_cents: int) -> int:
+    """Return the fee kept from a payout of `amount_cents`: PAYOUT_FEE_FIXED_CENTS plus
+    PAYOUT_FEE_BPS of the amount, rounded up to a whole cent (Stripe's cost is never ours)."""
+    bps = int(settings.PAYOUT_FEE_BPS)
+    return int(settings.PAYOUT_FEE_FIXED_CENTS) + (amount_cents * bps + 9_999) // 10_000
+
+
+@dataclass(frozen=True)
+class PayoutStanding:
+    """What a recipient may take out now, and every reason it is less than their earnings."""
+
+    earnings: int  # cents in the earnings account
+    held: int  # cents younger than NEW_RECIPIENT_HOLD_DAYS, for a recipient never paid out yet
+    held_until: dt.date | None  # the day everything held now becomes payable
+    reserved: int  # cents of requests waiting for approval
+    payable: int
+    account: PayoutAccount | None
+    guard_until: dt.datetime | None  # payout details changed: no payouts before this moment
+    trusted: bool  # paid out before, details unchanged since: small requests approve themselves
+    open_payout: Payout | None
+
+    @property
+    def status(self) -> str:
+        return self.account.status if self.account else PayoutAccount.Status.NOT_STARTED
+
+
+def payout_standing(user, *, now: dt.datetime | None = None) -> PayoutStanding:
+    """Return the recipient's payable balance and what holds the rest back, as the page and
+    payout_request see it (payout_request calls this under the earnings lock)."""
+    now = now or timezone.now()
+    earnings_account = LedgerAccount.objects.filter(user=user, kind=Kind.EARNINGS).first()
+    earnings = earnings_account.balance if earnings_account else 0
+    last_paid = (
+        Payout.objects.filter(user=user, status=Payout.Status.PAID)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    held, held_until = 0, None
+    if last_paid is None and earnings_account is not None:
+        days = int(settings.NEW_RECIPIENT_HOLD_DAYS)
+        young = Transfer.objects.filter(
+            credit=earnings_account, created_at__gt=now - dt.timedelta(days=days)
+        ).exclude(kind=Transfer.Kind.PAYOUT_REVERSAL)
+        totals = young.aggregate(total=Sum("amount"), newest=Max("created_at"))
+        held = min(earnings, int(totals["total"] or 0))
+        if held:
+            held_until = timezone.localdate(totals["newest"] + dt.timedelta(days=days))
+    open_payout = Payout.objects.filter(user=user, status__in=Payout.OPEN_STATUSES).first()
+    reserved = (
+        open_payout.amount
+        if open_payout is not None and open_payout.status == Payout.Status.REQUESTED
+        else 0
+    )
+    account = PayoutAccount.objects.filter(user=user).first()
+    guard_until = None
+    if account is not None and account.details_changed_at is not None:
+        until = account.details_changed_at + dt.timedelta(
+            days=int(settings.PAYOUT_DETAILS_GUARD_DAYS)
+        )
+        guard_until = until if until > now else None
+    trusted = last_paid is not None and (
+        account is not None
+        and (account.details_changed_at is None or account.details_changed_at < last_paid)
+    )
+    return PayoutStanding(
+        earnings=earnings,
+        held=held,
+        held_until=held_until,
+        reserved=reserved,
+        payable=max(0, earnings - held - reserved),
+        account=account,
+        guard_until=guard_until,
+        trusted=trusted,
+        open_payout=open_payout,
+    )
+
+
+def payouts_for_user(user, limit: int = 20) -> list[Payout]:
+    """Return the recipient's payouts, newest first."""
+    return list(Payout.objects.filter(user=user).order_by("-requested_at", "-id")[:limit])
+
+
+def payout_minimum() -> int:
+    return int(settings.PAYOUT_MINIMUM_CENTS)
+
+
+def payout_auto_approve_limit() -> int:
+    return int(settings.PAYOUT_AUTO_APPROVE_CENTS)
+
+
+def payout_hold_days() -> int:
+    return int(settings.NEW_RECIPIENT_HOLD_DAYS)
+
+
+def payday_income_by_user(*, payday_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Return {user id: cents} paid into these users' earnings by one payday (one query).
+
+    For callers above payments (the API's payday webhooks) that must not read the ledger's
+    tables themselves.
+    """
+    if not user_ids:
+        return {}
+    rows = (
+        Share.objects.filter(
+            payday_id=payday_id,
+            state=Share.State.PAID,
+            payee__kind=LedgerAccount.Kind.EARNINGS,
+            payee__user_id__in=user_ids,
+        )
+        .values("payee__user_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["payee__user_id"]: int(row["total"] or 0) for row in rows}

@@ -1,7 +1,8 @@
 """The one door to Stripe: every Stripe API call and webhook verification goes through here.
 
 Configured from settings: STRIPE_SECRET_KEY, STRIPE_API_BASE (localstripe on loopback in
-development and tests) and STRIPE_WEBHOOK_SECRET. Functions take and return plain values
+development and tests), STRIPE_CONNECT_API_BASE (Connect: payments/fake_connect.py there, as
+localstripe has none) and STRIPE_WEBHOOK_SECRET. Functions take and return plain values
 (ids, cents, small dataclasses), so the rest of the app never sees a Stripe object and tests can
 replace this module's functions at the edge.
 
@@ -76,6 +77,13 @@ class SavedCard:
 
 
 @functools.cache
+def _connect_client() -> stripe.StripeClient:
+    """Return a client for the Connect calls (payout accounts, transfers, payouts)."""
+    retries = PRODUCTION_NETWORK_RETRIES if settings.PRODUCTION else 0
+    base = settings.STRIPE_CONNECT_API_BASE or settings.STRIPE_API_BASE
+    return _client_for(settings.STRIPE_SECRET_KEY, base, retries)
+
+
 def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
     base_addresses = {"api": api_base} if api_base else None
     return stripe.StripeClient(api_key, base_addresses=base_addresses, max_network_retries=retries)
@@ -284,6 +292,132 @@ def refund_create(*, payment_id: str, amount_cents: int | None, idempotency_key:
     except stripe.StripeError as error:
         raise translate_error(error, payment_id=payment_id) from error
     return refund.id
+
+
+@dataclass(frozen=True)
+class ConnectAccount:
+    """What Stripe says about a recipient's Express account, in the terms the page uses."""
+
+    account_id: str
+    details_submitted: bool
+    payouts_enabled: bool
+    currently_due: tuple[str, ...]
+    disabled_reason: str
+    bank_account_id: str
+    bank_label: str  # e.g. "DE •••• 3000"
+
+
+def connect_account_create(*, user_id: int, email: str, country: str) -> str:
+    """Create an Express account for a recipient (payouts on our command only); return its id."""
+    try:
+        account = _connect_client().v1.accounts.create(
+            params={
+                "type": "express",
+                "country": country,
+                "email": email,
+                "capabilities": {"transfers": {"requested": True}},
+                "settings": {"payouts": {"schedule": {"interval": "manual"}}},
+                "metadata": {"flattr_user": str(user_id)},
+            },
+            options={"idempotency_key": f"flattr-connect-account-{user_id}"},
+        )
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
+    return account.id
+
+
+def connect_account_link_create(
+    *, account_id: str, refresh_url: str, return_url: str, update: bool = False
+) -> str:
+    """Return a one-time URL where the recipient enters (or, `update`, changes) their details."""
+    try:
+        link = _connect_client().v1.account_links.create(
+            params={
+                "account": account_id,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_update" if update else "account_onboarding",
+            }
+        )
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
+    return link.url
+
+
+def connect_account_retrieve(*, account_id: str) -> ConnectAccount:
+    """Return the account's readiness and the bank account its payouts go to."""
+    try:
+        account = _connect_client().v1.accounts.retrieve(account_id)
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
+    return connect_account_parse(account.to_dict())
+
+
+def connect_account_parse(account: dict) -> ConnectAccount:
+    """Read an account object (from the API or an `account.updated` event) into our terms."""
+    requirements = account.get("requirements") or {}
+    banks = (account.get("external_accounts") or {}).get("data") or []
+    bank = banks[0] if banks and isinstance(banks[0], dict) else {}
+    return ConnectAccount(
+        account_id=str(account.get("id") or ""),
+        details_submitted=account.get("details_submitted") is True,
+        payouts_enabled=account.get("payouts_enabled") is True,
+        currently_due=tuple(str(item) for item in requirements.get("currently_due") or ()),
+        disabled_reason=str(requirements.get("disabled_reason") or ""),
+        bank_account_id=str(bank.get("id") or ""),
+        bank_label=f"{bank.get('country', '')} •••• {bank.get('last4', '')}" if bank else "",
+    )
+
+
+def connect_transfer_create(
+    *, account_id: str, amount_cents: int, currency: str, reference: str
+) -> str:
+    """Move `amount_cents` from our Stripe balance to the recipient's account; return its id."""
+    try:
+        transfer = _connect_client().v1.transfers.create(
+            params={
+                "amount": amount_cents,
+                "currency": currency.lower(),
+                "destination": account_id,
+                "metadata": {"flattr_payout": reference},
+            },
+            options={"idempotency_key": f"flattr-payout-transfer-{reference}"},
+        )
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
+    return transfer.id
+
+
+def connect_payout_create(
+    *, account_id: str, amount_cents: int, currency: str, reference: str
+) -> tuple[str, int | None]:
+    """Pay the recipient's account balance out to their bank; return (payout id, arrival date
+    as Unix seconds or None)."""
+    try:
+        payout = _connect_client().v1.payouts.create(
+            params={
+                "amount": amount_cents,
+                "currency": currency.lower(),
+                "metadata": {"flattr_payout": reference},
+            },
+            options={
+                "idempotency_key": f"flattr-payout-bank-{reference}",
+                "stripe_account": account_id,
+            },
+        )
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
+    return payout.id, getattr(payout, "arrival_date", None)
+
+
+def connect_transfer_reverse(*, transfer_id: str, reference: str) -> None:
+    """Take a transfer back from the recipient's account (after their bank payout failed)."""
+    try:
+        _connect_client().v1.transfers.reversals.create(
+            transfer_id, options={"idempotency_key": f"flattr-payout-reversal-{reference}"}
+        )
+    except stripe.StripeError as error:
+        raise translate_error(error) from error
 
 
 def _refuse_constant(name: str):

@@ -8,9 +8,12 @@ from celery import shared_task
 
 from payments import payday as payday_services
 from payments.months import month_previous, month_start
+from payments.services import payouts as payout_services
+from payments.stripe_gateway import GatewayUnavailable
 
 PAYDAY_RETRY_SECONDS = 300  # while another payday holds the lock
 PAYDAY_MAX_RETRIES = 12
+PAYOUT_MAX_RETRIES = 8  # with backoff capped at 10 minutes: about an hour of Stripe outage
 
 
 @shared_task(
@@ -69,3 +72,26 @@ def ledger_check_nightly() -> int:
     from payments.ledger_watch import ledger_check_run
 
     return len(ledger_check_run().problems)
+
+
+@shared_task(
+    name="payments.tasks.payout_send_task",
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=PAYOUT_MAX_RETRIES,
+)
+def payout_send_task(*, payout_id: int) -> str:
+    """Make the Stripe transfer of an approved payout (retried while Stripe is unreachable)."""
+    return payout_services.payout_send(payout_id=payout_id).status
+
+
+@shared_task(
+    name="payments.tasks.payout_transfer_reverse_task",
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=True,
+    max_retries=PAYOUT_MAX_RETRIES,
+)
+def payout_transfer_reverse_task(*, payout_id: int) -> None:
+    """Take back the transfer of a payout whose bank payout failed."""
+    payout_services.payout_transfer_reverse(payout_id=payout_id)

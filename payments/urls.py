@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import auto_topup_views, statement_views, views
+from payments import auto_topup_views, payout_views, statement_views, views
 
 app_name = "payments"
 urlpatterns = [
@@ -29,6 +29,20 @@ urlpatterns = [
         auto_topup_views.auto_topup_card_saved,
         name="auto_topup_card_saved",
     ),
+    path("payouts/", payout_views.payouts, name="payouts"),
+    path("payouts/details/", payout_views.payout_onboarding, name="payout_onboarding"),
+    path(
+        "payouts/details/refresh/",
+        payout_views.payout_onboarding_refresh,
+        name="payout_onboarding_refresh",
+    ),
+    path(
+        "payouts/details/return/",
+        payout_views.payout_onboarding_return,
+        name="payout_onboarding_return",
+    ),
+    path("payouts/review/", payout_views.payout_review, name="payout_review"),
+    path("payouts/confirm/", payout_views.payout_confirm, name="payout_confirm"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("statements/", statement_views.donor_statement, name="statements"),
     path("income/", statement_views.income, name="income"),

@@ -15,7 +15,10 @@ Handled event types (everything else is recorded as ignored and answered 200):
   checkout.session.expired: mark the deposit failed (no money moves);
 - charge.refunded: debit the cumulative refunded amount not yet debited;
 - charge.dispute.created/updated/closed/funds_withdrawn/funds_reinstated: debit a real dispute
-  once, give it back once if won.
+  once, give it back once if won;
+- payout.paid: settle the payout; payout.failed, transfer.reversed: reverse it exactly, once
+  (a second event about the same payout finds it failed and changes nothing);
+- account.updated: store a payout account's readiness and bank.
 
 An event about a payment we do not know is kept as `unmatched` (no money moves) and applied if a
 deposit with that payment id appears later. An event that contradicts its deposit (amount or
@@ -32,9 +35,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from payments import services
+from payments import services, stripe_gateway
 from payments.errors import PaymentError
-from payments.models import Deposit, StripeEvent
+from payments.models import Deposit, Payout, StripeEvent
 
 Outcome = StripeEvent.Outcome
 MAX_CENTS = 2**53  # far above any real payment; keeps arithmetic and BIGINT columns safe
@@ -205,6 +208,67 @@ def _dispute(event: dict, obj: dict):
     return Outcome.APPLIED, deposit, deposit.payment_id, ", ".join(effects) or "no change"
 
 
+def _payout_named_by(obj: dict, field: str) -> Payout | None:
+    own_id = _str(obj, "id", required=True)
+    return Payout.objects.filter(**{field: own_id}).first()
+
+
+def _payout_paid(event: dict, obj: dict):
+    payout = _payout_named_by(obj, "stripe_payout_id")
+    if payout is None:
+        return Outcome.UNMATCHED, None, "", "no payout with this id"
+    settled = services.payout_settle(payout_id=payout.pk)
+    return (
+        Outcome.APPLIED,
+        None,
+        "",
+        f"payout {payout.pk} " + ("settled" if settled else "no change"),
+    )
+
+
+def _payout_failed(event: dict, obj: dict):
+    """The bank refused the payout: the money is back on the recipient's Stripe account. Our
+    books reverse now; taking the transfer back at Stripe is a task after commit."""
+    payout = _payout_named_by(obj, "stripe_payout_id")
+    if payout is None:
+        return Outcome.UNMATCHED, None, "", "no payout with this id"
+    reason = _str(obj, "failure_message") or _str(obj, "failure_code")
+    failed = services.payout_fail(payout_id=payout.pk, reason=reason)
+    if failed:
+        from payments.tasks import payout_transfer_reverse_task
+
+        payout_id = payout.pk
+        transaction.on_commit(
+            lambda: payout_transfer_reverse_task.delay(payout_id=payout_id), robust=True
+        )
+    return (
+        Outcome.APPLIED,
+        None,
+        "",
+        f"payout {payout.pk} " + ("reversed" if failed else "no change"),
+    )
+
+
+def _transfer_reversed(event: dict, obj: dict):
+    payout = _payout_named_by(obj, "transfer_id")
+    if payout is None:
+        return Outcome.UNMATCHED, None, "", "no payout with this transfer"
+    failed = services.payout_fail(payout_id=payout.pk, reason="The transfer was reversed.")
+    return (
+        Outcome.APPLIED,
+        None,
+        "",
+        f"payout {payout.pk} " + ("reversed" if failed else "no change"),
+    )
+
+
+def _account_updated(event: dict, obj: dict):
+    account = services.payout_account_apply(state=stripe_gateway.connect_account_parse(obj))
+    if account is None:
+        return Outcome.UNMATCHED, None, "", "no payout account with this id"
+    return Outcome.APPLIED, None, "", f"payout account {account.pk}: {account.status}"
+
+
 HANDLERS = {
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
@@ -219,6 +283,10 @@ HANDLERS = {
     "charge.dispute.closed": _dispute,
     "charge.dispute.funds_withdrawn": _dispute,
     "charge.dispute.funds_reinstated": _dispute,
+    "payout.paid": _payout_paid,
+    "payout.failed": _payout_failed,
+    "transfer.reversed": _transfer_reversed,
+    "account.updated": _account_updated,
 }
 
 

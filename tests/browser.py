@@ -7,7 +7,7 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # bin/ensure-chromium installs it
 # No background networking: this machine has no internet, and Chromium's own calls would fail.
 CHROMIUM_ARGS = [
     "--headless",

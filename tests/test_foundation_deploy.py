@@ -16,7 +16,9 @@ COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 
 def variables_read_by_settings() -> set[str]:
     """Every NAME in env.<cast>("NAME", …) and os.environ.get("NAME") of the settings."""
-    sources = SETTINGS + (BASE_DIR / "flattr" / "embedded_db.py").read_text()
+    sources = SETTINGS + "".join(
+        (BASE_DIR / "flattr" / name).read_text() for name in ("embedded_db.py", "embedded_redis.py")
+    )
     names = set(re.findall(r'\benv\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', sources))
     names |= set(re.findall(r'os\.environ\.get\(\s*"([A-Z][A-Z0-9_]*)"', sources))
     return names

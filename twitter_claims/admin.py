@@ -1,4 +1,5 @@
-"""Admin for Twitter/X accounts: accounts with their pools, handle history and every notice.
+"""Admin for platform accounts: accounts with their pools, handle history, every notice, and
+proof codes (verify by hand, with the reason kept on the code's row).
 
 Money is never edited here: pools move only through claims, expiry and payday. The admin shows
 what is held and lets staff trigger the jobs that are safe to run at any time.
@@ -9,6 +10,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from flattr.errors import FlattrError
 from payments.admin_money import MoneyAdminMixin
 from payments.templatetags.money import format_cents
 from twitter_claims import services
@@ -17,7 +19,9 @@ from twitter_claims.models import (
     OwnerNotice,
     PendingHandle,
     PlatformAccount,
+    ProofCode,
 )
+from twitter_claims.services.proofs import proof_code_verify_by_hand
 
 
 class HandleHistoryInline(admin.TabularInline):
@@ -223,3 +227,29 @@ class PendingHandleAdmin(admin.ModelAdmin):
     def resolve_now(self, request, queryset):
         outcomes = [services.pending_handle_resolve(pending_id=p.pk) for p in queryset]
         self.message_user(request, ", ".join(outcomes) or "-", messages.INFO)
+
+
+@admin.register(ProofCode)
+class ProofCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "account", "user", "state", "created_at", "expires_at", "verified_by")
+    list_filter = ("state",)
+    search_fields = ("code", "account__handle", "user__username")
+    fields = (
+        "code", "account", "user", "state", "created_at", "expires_at", "checked_at", "used_at",
+        "verified_by", "reason",
+    )  # fmt: skip
+    readonly_fields = tuple(f for f in fields if f != "reason")
+    actions = ["verify_by_hand"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Verify by hand (type the reason on each code first)"))
+    def verify_by_hand(self, request, queryset) -> None:
+        for code in queryset:
+            try:
+                proof_code_verify_by_hand(code_id=code.pk, admin=request.user, reason=code.reason)
+            except FlattrError as error:
+                self.message_user(request, f"{code.code}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{code.code}: {code.account.label}", messages.SUCCESS)

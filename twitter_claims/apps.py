@@ -8,10 +8,20 @@ class TwitterClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         # Core shows X accounts (pages, buttons, profile URLs) through its platform registry.
-        from flattr.platforms import platform_register
-        from twitter_claims.platform import PLATFORM
+        from importlib import import_module
 
+        from django.conf import settings
+
+        from flattr.platforms import platform_register
+        from twitter_claims.platform import PLATFORM, platform_for
+        from twitter_claims.providers import provider_list
+
+        for module in settings.PLATFORM_PROVIDERS:
+            import_module(module)  # each provider module registers itself
         platform_register(PLATFORM)
+        for provider in provider_list():
+            if provider.key != PLATFORM.key:
+                platform_register(platform_for(provider))
         # Payday announces that it finished; we then queue the owner notices (payments needs to
         # know nothing about Twitter).
         from payments.payday import payday_finished

@@ -1,29 +1,38 @@
-"""Platform (Twitter/X) accounts, held pools and claims.
+"""Platform accounts (X, GitHub, Mastodon, Facebook pages …), held pools and claims.
 
-A platform account is keyed by (provider, numeric user id), never by its handle: handles are
-renamed and recycled. Each account has a Thing (what donors flattr; no owner until claimed) and a
-held pool (a ledger account). The thing's `payee` is the pool until the account is claimed, then
-the owner's earnings, so payday needs to know nothing about Twitter.
+An account is keyed by (provider, domain, stable numeric user id), never by its handle: handles
+are renamed and recycled. The domain is the provider's host (a Mastodon instance; x.com,
+github.com, facebook.com for the others), so `@anna@one.example` and `@anna@two.example` are two
+accounts. Providers are modules in twitter_claims/providers/. Each account has a Thing (what
+donors flattr; no owner until claimed) and a held pool (a ledger account). The thing's `payee`
+is the pool until the account is claimed, then the owner's earnings, so payday needs to know
+nothing about platforms.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+HANDLE_MAX = 100  # the longest handle of any provider (Facebook page names, with room)
+DOMAIN_MAX = 253  # a DNS name
 
 
 class PlatformAccount(models.Model):
     class Provider(models.TextChoices):
         TWITTER = "twitter", "Twitter/X"
+        GITHUB = "github", "GitHub"
+        MASTODON = "mastodon", "Mastodon"
+        FACEBOOK = "facebook", "Facebook"
 
     provider = models.CharField(
         _("provider"), max_length=16, choices=Provider.choices, default=Provider.TWITTER
     )
-    # X's numeric user id, kept as the decimal string X sends (ids are 64-bit snowflakes).
+    domain = models.CharField(_("domain"), max_length=DOMAIN_MAX, default="x.com")
+    # The provider's numeric user id, kept as the decimal string it sends (X ids are 64-bit).
     user_id = models.CharField(_("user id"), max_length=20)
-    handle = models.CharField(_("current handle"), max_length=15)
+    handle = models.CharField(_("current handle"), max_length=HANDLE_MAX)
     NAME_MAX = 100
     name = models.CharField(_("name"), max_length=NAME_MAX, blank=True)
     handle_checked_at = models.DateTimeField(_("handle confirmed by X at"))
@@ -52,7 +61,9 @@ class PlatformAccount(models.Model):
         verbose_name = _("platform account")
         verbose_name_plural = _("platform accounts")
         constraints = [
-            models.UniqueConstraint(fields=["provider", "user_id"], name="platform_account_once"),
+            models.UniqueConstraint(
+                fields=["provider", "domain", "user_id"], name="platform_account_once"
+            ),
             # One X id, one user: a user links at most one account per provider.
             models.UniqueConstraint(
                 fields=["provider", "claimed_by"],
@@ -71,10 +82,22 @@ class PlatformAccount(models.Model):
         indexes = [models.Index(Lower("handle"), name="platform_account_handle_idx")]
 
     def __str__(self) -> str:
-        return f"@{self.handle} ({self.user_id})"
+        return f"{self.label} ({self.user_id})"
 
     def get_absolute_url(self) -> str:
-        return reverse("twitter_claims:account", kwargs={"handle": self.handle})
+        return self.provider_module.account_page(self.handle, self.domain)
+
+    @property
+    def provider_module(self):
+        """The provider (twitter_claims.providers) this account belongs to."""
+        from twitter_claims.providers import provider_get
+
+        return provider_get(self.provider)
+
+    @property
+    def label(self) -> str:
+        """The account as people write it: "@bob", "@anna@one.example"."""
+        return self.provider_module.account_label(self.handle, self.domain)
 
     @property
     def is_claimed(self) -> bool:
@@ -87,7 +110,7 @@ class HandleHistory(models.Model):
     account = models.ForeignKey(
         PlatformAccount, on_delete=models.CASCADE, related_name="handle_history"
     )
-    handle = models.CharField(_("handle"), max_length=15)
+    handle = models.CharField(_("handle"), max_length=HANDLE_MAX)
     first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
 
@@ -166,14 +189,14 @@ class OwnerNotice(models.Model):
         FAILED = "failed", _("failed")
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="notices")
-    handle = models.CharField(_("handle"), max_length=15)
-    TEXT_MAX = 280  # the length of a post on X
+    handle = models.CharField(_("handle"), max_length=HANDLE_MAX)
+    TEXT_MAX = 500  # the longest post of any provider (X: 280, Mastodon: 500)
     text = models.CharField(_("text"), max_length=TEXT_MAX)
     pool_cents = models.BigIntegerField(_("held (cents)"))
     donors = models.IntegerField(_("donors"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="sending")
     TWEET_ID_MAX, ERROR_MAX = 32, 300
-    tweet_id = models.CharField(_("tweet id"), max_length=TWEET_ID_MAX, blank=True)
+    tweet_id = models.CharField(_("post id"), max_length=TWEET_ID_MAX, blank=True)
     error = models.CharField(_("error"), max_length=ERROR_MAX, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -206,3 +229,66 @@ class OAuthAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MastodonApp(models.Model):
+    """Our OAuth app on one Mastodon instance, registered through its `POST /api/v1/apps` the
+    first time someone claims an account there (every instance is its own OAuth server)."""
+
+    domain = models.CharField(_("instance"), max_length=DOMAIN_MAX, unique=True)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = models.CharField(_("client secret"), max_length=200)
+    redirect_uri = models.CharField(_("redirect URI"), max_length=500)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Mastodon app")
+        verbose_name_plural = _("Mastodon apps")
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class ProofCode(models.Model):
+    """A one-time code a user places in an account's public profile (bio or website) to prove
+    they control it when the platform's OAuth is not available. Single use, expiring; the
+    check looks the account up by its numeric id, so a renamed or recycled handle proves
+    nothing. An admin may also verify by hand, and the reason stays on this row."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("waiting for the code")
+        USED = "used", _("bound")
+        EXPIRED = "expired", _("expired")
+        REVOKED = "revoked", _("replaced by a newer code")
+
+    CODE_MAX, REASON_MAX = 40, 500
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, related_name="proof_codes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proof_codes"
+    )
+    # Public by design (it is meant for a public profile), so kept as it is.
+    code = models.CharField(_("code"), max_length=CODE_MAX, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="open")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("bound at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("verified by hand by"),
+    )
+    reason = models.CharField(_("reason for verifying by hand"), max_length=REASON_MAX, blank=True)
+
+    class Meta:
+        verbose_name = _("proof code")
+        verbose_name_plural = _("proof codes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_state_display()})"

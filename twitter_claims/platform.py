@@ -1,5 +1,6 @@
-"""How twitter_claims shows itself to core: the X entry of core's platform registry
-(flattr.platforms), registered in TwitterClaimsConfig.ready."""
+"""How twitter_claims shows itself to core: one entry per provider in core's platform registry
+(flattr.platforms), registered in TwitterClaimsConfig.ready. X keeps its own entry (its older
+`twitter=` button parameter and hook script); the others are made from their provider module."""
 
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ def account_page(handle: str) -> str:
     return reverse("twitter_claims:account", kwargs={"handle": handle})
 
 
+def _thing_account(thing, provider_key: str):
+    account = getattr(thing, "platform_account", None)  # a one-to-one row of ours
+    return account if account is not None and account.provider == provider_key else None
+
+
 def thing_page(thing) -> str | None:
-    """Return the account page of an X account's thing (a one-to-one row of ours), else None."""
-    account = getattr(thing, "platform_account", None)
+    """Return the account page of an X account's thing, else None."""
+    account = _thing_account(thing, KEY)
     return account.get_absolute_url() if account is not None else None
 
 
@@ -59,3 +65,44 @@ PLATFORM = Platform(
     button_hook="js/twitter_button.js",
     dashboard_template="twitter_claims/flattr_handle_form.html",
 )
+
+
+def platform_for(provider) -> Platform:
+    """Return core's registry entry for a provider module (twitter_claims.providers)."""
+
+    def account_clean(raw: str) -> str | None:
+        parsed = provider.account_parse(raw)
+        return provider.account_key(*parsed) if parsed else None
+
+    def split(account: str) -> tuple[str, str]:
+        parsed = provider.account_parse(account)
+        return parsed if parsed else (account, provider.domain)
+
+    def thing_page(thing) -> str | None:
+        account = _thing_account(thing, provider.key)
+        return account.get_absolute_url() if account is not None else None
+
+    def profile_url_account(url: str) -> str | None:
+        parsed = provider.profile_url_parse(url) if isinstance(url, str) else None
+        return provider.account_key(*parsed) if parsed else None
+
+    def thing_for_profile_url(url: str):
+        from twitter_claims.services.accounts import thing_for_account
+
+        parsed = provider.profile_url_parse(url) if isinstance(url, str) else None
+        if not parsed:
+            return None
+        return thing_for_account(provider=provider, handle=parsed[0], domain=parsed[1])
+
+    return Platform(
+        key=provider.key,
+        name=provider.name,
+        account_clean=account_clean,
+        account_label=lambda account: provider.account_label(*split(account)),
+        account_page=lambda account: provider.account_page(*split(account)),
+        thing_page=thing_page,
+        profile_url_account=profile_url_account,
+        thing_for_profile_url=thing_for_profile_url,
+        button_hook="js/platform_button.js",
+        dashboard_template="twitter_claims/flattr_account_form.html",
+    )

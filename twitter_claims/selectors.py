@@ -43,6 +43,27 @@ def account_for_handle(handle: str) -> PlatformAccount | None:
     )
 
 
+def account_on(*, provider: str, domain: str, handle: str) -> PlatformAccount | None:
+    """Return the account of `provider` on `domain` we last saw holding `handle`, or None."""
+    return (
+        PlatformAccount.objects.filter(provider=provider, domain=domain, handle__iexact=handle)
+        .select_related("pool", "thing", "claimed_by")
+        .order_by("-handle_checked_at", "-pk")
+        .first()
+    )
+
+
+def accounts_linked_to(user) -> QuerySet[PlatformAccount]:
+    """Return every platform account this user claimed (any provider)."""
+    if not getattr(user, "is_authenticated", False):
+        return PlatformAccount.objects.none()
+    return (
+        PlatformAccount.objects.filter(claimed_by=user)
+        .select_related("pool", "thing")
+        .order_by("provider", "domain")
+    )
+
+
 def pending_handle_for(handle: str) -> PendingHandle | None:
     """Return the open pending handle for `handle` (flattrs waiting for X to answer), or None."""
     return (
@@ -142,9 +163,12 @@ def notices_due(*, now: dt.datetime | None = None) -> QuerySet[PlatformAccount]:
         .order_by("-created_at", "-pk")
         .values("pool_cents")[:1]
     )
+    from twitter_claims.providers import provider_list
+
+    notifying = [p.key for p in provider_list() if p.can_notify]
     return (
         PlatformAccount.objects.filter(
-            provider=PROVIDER,
+            provider__in=notifying,
             claimed_by__isnull=True,
             notices_opted_out=False,
             flattrs_opted_out=False,

@@ -48,3 +48,19 @@ def returned_shares_notify(share_ids: list[int], reason: str) -> int:
 @shared_task
 def cancelled_flattrs_notify(items: list[list]) -> int:
     return emails.cancelled_flattrs_notify(items=[(donor, handle) for donor, handle in items])
+
+
+@shared_task
+def proof_code_check(code_id: int) -> str:
+    """Read the profile a proof code should be in, and bind on a match."""
+    from twitter_claims.services.proofs import proof_code_check as check
+
+    return check(code_id=code_id)
+
+
+@shared_task
+def proof_codes_check() -> dict:
+    """Every 10 minutes: check every open proof code."""
+    from twitter_claims.services.proofs import proof_codes_check as check_all
+
+    return check_all()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -29,30 +28,18 @@ from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from twitter_claims.models import PlatformAccount
+from twitter_claims.providers import OAuthStart, ProviderError, ProviderUser
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 USER_ID_RE = re.compile(r"^[0-9]{1,20}$")
 
 
-class XError(Exception):
-    def __init__(self, code: str, message: str = "") -> None:
-        self.code = code
-        self.message = message or code
-        super().__init__(f"{code}: {self.message}")
+class XError(ProviderError):
+    """A failed call to X (the codes above)."""
 
 
-@dataclass(frozen=True)
-class XUser:
-    id: str  # X's numeric user id, as the decimal string X sends
-    username: str  # the handle, without "@"
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class OAuthStart:
-    authorize_url: str
-    state: str
-    code_verifier: str
+# X's users are the providers' users: the numeric id as a decimal string, the handle, a name.
+XUser = ProviderUser
 
 
 def _timeout() -> float:

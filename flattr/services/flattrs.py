@@ -15,6 +15,7 @@ from flattr.errors import FlattrError
 from flattr.models import Flattr, Thing
 from flattr.selectors import BIGINT_MAX
 from flattr.services.things import counts_forget_on_commit, thing_button_keys, thing_for_auto_submit
+from flattr.signals import flattr_created
 from payments.months import month_start
 
 
@@ -27,7 +28,9 @@ def flattr_refusal(*, donor, thing: Thing) -> FlattrError | None:
     from accounts.moderation import user_blocked
     from payments.selectors import means_check
 
-    if thing.hidden or thing.banned:
+    if thing.closed or thing.banned:
+        # The code predates `closed` and is a contract (API, other apps); hidden things, which
+        # are only unlisted, are flattrable.
         return FlattrError("thing_hidden")
     if thing.payee.user is not None and user_blocked(thing.payee.user):
         return FlattrError("thing_hidden")  # a suspended or fraud-marked recipient's things
@@ -83,7 +86,9 @@ def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flat
         raise flattr_once_error(month)
     Thing.objects.filter(pk=thing.pk).update(last_flattr_at=now)
     counts_forget_on_commit([thing.pk], thing_button_keys(thing))
-    return Flattr(id=row[0], donor=donor, thing=thing, month=month, source=source, created_at=now)
+    flattr = Flattr(id=row[0], donor=donor, thing=thing, month=month, source=source, created_at=now)
+    transaction.on_commit(lambda: flattr_created.send(sender=Flattr, flattr=flattr))
+    return flattr
 
 
 @transaction.atomic

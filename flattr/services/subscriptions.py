@@ -83,7 +83,7 @@ def subscriptions_renew(*, month: dt.date | None = None) -> int:
     """Create this month's flattrs for every running subscription, in one INSERT … SELECT.
 
     Idempotent (ON CONFLICT DO NOTHING on the one-flattr-per-month constraint): run it twice, or
-    after the donor already clicked, and nothing doubles. Skips hidden or banned things, the
+    after the donor already clicked, and nothing doubles. Skips closed or banned things, the
     donor's own things, frozen accounts and donors whose budget is below the minimum (they have
     stopped giving); the wallet is not checked, since money added before payday still counts.
     Return how many flattrs were created.

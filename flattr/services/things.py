@@ -19,6 +19,7 @@ from flattr.errors import FlattrError
 from flattr.languages import language_normalize
 from flattr.models import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN, URL_MAX, Thing
 from flattr.selectors import button_key, count_cache_invalidate
+from flattr.url_destinations import url_destination_check
 from flattr.urls_normalize import url_normalize
 
 TAGS_MAX = 20
@@ -73,9 +74,11 @@ def thing_fields_clean(
 
 def url_clean(url: str) -> str:
     try:
-        return url_normalize(url)
+        normalized = url_normalize(url)
+        url_destination_check(normalized)
     except ValueError as error:
         raise FlattrError("invalid_url", str(error), field="url") from error
+    return normalized
 
 
 def title_clean(title: str) -> str:
@@ -188,11 +191,13 @@ def thing_create(
     tags: Iterable[str] | str = (),
     language: str = "en_GB",
     hidden: bool = False,
+    title_from_url: bool = False,
 ) -> Thing:
     """Create a thing owned by `owner`, paying into the owner's earnings.
 
-    Raise FlattrError: `invalid_url`/`invalid_parameters` for bad fields, `thing_exists` when
-    the owner already has a thing with this (normalized) URL.
+    `title_from_url` marks a title made up from the address (flattr.titles), which the owner is
+    asked to replace. Raise FlattrError: `invalid_url`/`invalid_parameters` for bad fields,
+    `thing_exists` when the owner already has a thing with this (normalized) URL.
     """
     from payments.services import user_account
 
@@ -208,7 +213,9 @@ def thing_create(
     payee = user_account(owner, "earnings")
     try:
         with transaction.atomic():
-            thing = Thing.objects.create(owner=owner, payee=payee, **fields.__dict__)
+            thing = Thing.objects.create(
+                owner=owner, payee=payee, title_from_url=title_from_url, **fields.__dict__
+            )
     except IntegrityError as error:
         if "thing_url_unique_per_owner" in str(error):
             raise FlattrError("thing_exists", field="url") from error
@@ -240,6 +247,8 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
         raise TypeError(f"thing_update() got unexpected fields {sorted(unknown)}")
     old_keys = thing_button_keys(thing)
     fields = thing_fields_clean(**{**current, **changes})
+    if fields.title != thing.title:
+        thing.title_from_url = False  # the owner wrote a title of their own
     for name, value in fields.__dict__.items():
         setattr(thing, name, value)
     try:
@@ -254,7 +263,8 @@ def thing_update(*, thing: Thing, actor, **changes) -> Thing:
 
 
 def thing_hidden_set(*, thing: Thing, actor, hidden: bool) -> Thing:
-    """Hide the owner's thing (unlisted, its page gone, no new flattrs) or show it again."""
+    """Unlist the owner's thing (Flattr's `hidden`: out of explore and search, its page and
+    button still work for whoever has the link) or list it again."""
     return thing_update(thing=thing, actor=actor, hidden=hidden)
 
 
@@ -269,6 +279,7 @@ def thing_for_auto_submit(
     tags: Iterable[str] | str = (),
     language: str = "en_GB",
     hidden: bool = False,
+    title_from_url: bool = False,
 ) -> Thing:
     """Return the owner's thing for this URL, creating it from the auto-submit fields if new.
 
@@ -290,7 +301,7 @@ def thing_for_auto_submit(
     if existing is not None:
         return existing
     try:
-        return thing_create(owner=owner, **fields.__dict__)
+        return thing_create(owner=owner, title_from_url=title_from_url, **fields.__dict__)
     except FlattrError as error:
         if error.code != "thing_exists":
             raise
@@ -335,14 +346,15 @@ def account_thing_rename(*, thing_id: int, title: str, description: str = "") ->
 @transaction.atomic
 def account_thing_claim(*, thing_id: int, owner, payee) -> None:
     """Give a claimed platform account's thing to its owner: from now on its shares go to
-    `payee` (the owner's earnings), and it is shown again if a refusal had hidden it."""
-    Thing.objects.filter(pk=thing_id).update(owner=owner, payee=payee, hidden=False)
+    `payee` (the owner's earnings), and it is open again if a refusal had closed it."""
+    Thing.objects.filter(pk=thing_id).update(owner=owner, payee=payee, closed=False)
     _account_thing_changed(thing_id)
 
 
 @transaction.atomic
-def account_thing_hidden_set(*, thing_id: int, hidden: bool) -> None:
-    """Hide a platform account's thing (its owner refuses flattrs, or the handle behind it was
-    resolved or released), so every way of flattring it is refused with `thing_hidden`."""
-    Thing.objects.filter(pk=thing_id).update(hidden=hidden)
+def account_thing_closed_set(*, thing_id: int, closed: bool) -> None:
+    """Close a platform account's thing (its owner refuses flattrs, or the handle behind it was
+    resolved or released), so every way of flattring it is refused with `thing_hidden` and its
+    month's flattrs do not count; or open it again. Not `hidden`, which only unlists."""
+    Thing.objects.filter(pk=thing_id).update(closed=closed)
     _account_thing_changed(thing_id)

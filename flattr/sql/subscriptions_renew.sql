@@ -1,5 +1,5 @@
 -- Create one flattr per running subscription for %(month)s, set-based and idempotent.
--- Skipped: cancelled or finished subscriptions, hidden or banned things, the donor's own things,
+-- Skipped: cancelled or finished subscriptions, closed or banned things, the donor's own things,
 -- frozen accounts (a negative receivable) and donors whose budget is below the minimum.
 -- The unique constraint (donor, thing, month) makes a rerun, or a donor's own click, a no-op.
 INSERT INTO flattr_flattr (donor_id, thing_id, month, source, created_at)
@@ -10,7 +10,7 @@ JOIN payments_budget b ON b.user_id = s.donor_id
 WHERE s.cancelled_at IS NULL
   AND s.first_month <= %(month)s
   AND s.last_month >= %(month)s
-  AND NOT t.hidden
+  AND NOT t.closed
   AND NOT t.banned
   AND t.owner_id IS DISTINCT FROM s.donor_id
   AND NOT EXISTS (

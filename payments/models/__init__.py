@@ -1,8 +1,9 @@
-"""payments' models by domain: the ledger, budgets and payday, deposits from Stripe."""
+"""payments' models by domain: the ledger, budgets and payday, deposits from Stripe, payouts."""
 
 from payments.models.deposits import AutoTopUp, Deposit, Dispute, StripeCustomer, StripeEvent
 from payments.models.ledger import LedgerAccount, Transfer
 from payments.models.payday import Budget, Payday, PaydayDonor, PaydayNotice, Share
+from payments.models.payouts import Payout, PayoutAccount
 
 __all__ = [
     "AutoTopUp",
@@ -13,6 +14,8 @@ __all__ = [
     "Payday",
     "PaydayDonor",
     "PaydayNotice",
+    "Payout",
+    "PayoutAccount",
     "Share",
     "StripeCustomer",
     "StripeEvent",

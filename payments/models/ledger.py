@@ -95,6 +95,8 @@ class Transfer(models.Model):
         EXPIRY = "expiry", _("returned unclaimed share")
         PAYOUT = "payout", _("payout")
         PAYOUT_REVERSAL = "payout_reversal", _("payout reversed")
+        PAYOUT_SETTLED = "payout_settled", _("payout settled")  # clearing → Stripe: it left
+        PAYOUT_FEE = "payout_fee", _("payout fee")
         ADJUSTMENT = "adjustment", _("adjustment")
         INTERNAL = "internal", _("transfer between users")
         # Payday moves what a donor spends from their earnings into their funds first, so every

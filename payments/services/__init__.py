@@ -6,6 +6,7 @@ needs; every money write goes through the ledger's primitives (ledger.py).
 - receivables.py: debts left by refunds and disputes, and their settlement.
 - deposits.py: deposits, refunds, disputes, the Stripe customer.
 - auto_topup.py: automatic monthly top-ups.
+- payouts.py: payout accounts (Stripe Connect), requests, approval, sending, settling.
 - test_cards.py: the development deposit flow with Stripe's test cards.
 
 Payday is payments/payday/. This package re-exports the names other modules use, so callers
@@ -41,6 +42,18 @@ from payments.services.ledger import (
     transfer_post,
     user_account,
 )
+from payments.services.payouts import (
+    payout_account_apply,
+    payout_account_refresh,
+    payout_account_start,
+    payout_approve,
+    payout_fail,
+    payout_reject,
+    payout_request,
+    payout_send,
+    payout_settle,
+    payout_transfer_reverse,
+)
 from payments.services.receivables import receivable_settle
 from payments.services.test_cards import (
     auto_topup_save,
@@ -71,6 +84,16 @@ __all__ = [
     "deposit_refund_request",
     "deposit_validate",
     "dispute_record",
+    "payout_account_apply",
+    "payout_account_refresh",
+    "payout_account_start",
+    "payout_approve",
+    "payout_fail",
+    "payout_reject",
+    "payout_request",
+    "payout_send",
+    "payout_settle",
+    "payout_transfer_reverse",
     "pool_account_create",
     "receivable_settle",
     "stripe_customer_for",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from payments.errors import PaymentError
 from payments.models import (
@@ -59,9 +58,10 @@ def transfer_post(
 
     Both accounts are locked in id order (so two transfers between the same accounts can never
     deadlock), the key is checked under those locks (so a concurrent retry waits, then sees the
-    first transfer and becomes a no-op), and the transfer and both cached balances are written in
-    one transaction. Return (transfer, created). A balance constraint violation (a wallet or pool
-    going negative) raises PaymentError("no_means") and writes nothing.
+    first transfer and becomes a no-op), and the transfer is inserted: the database moves both
+    cached balances with it, in the same statement (migration 0010's trigger; no other way
+    exists). Return (transfer, created). A balance constraint violation (a wallet or pool going
+    negative) raises PaymentError("no_means") and writes nothing.
     """
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise PaymentError(
@@ -85,8 +85,6 @@ def transfer_post(
                 memo=memo[: Transfer.MEMO_MAX],
                 month=month,
             )
-            LedgerAccount.objects.filter(pk=debit.pk).update(balance=F("balance") - amount_cents)
-            LedgerAccount.objects.filter(pk=credit.pk).update(balance=F("balance") + amount_cents)
     except IntegrityError as error:
         if "ledger_wallets_and_pools_not_negative" in str(error) or "ledger_receivable" in str(
             error

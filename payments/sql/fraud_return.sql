@@ -5,7 +5,7 @@
 --   marked    the shares become 'returned' (settled_at = %(now)s), so a second run finds none;
 --   moved     one transfer per share with money, recipient earnings -> donor funds, key
 --             'fraud_return:<share id>' (ON CONFLICT DO NOTHING: never returned twice);
---   balanced  the cached balances move by exactly the inserted transfers.
+--   (the cached balances move with the inserted transfers: payments_transfer's trigger).
 -- Returns one row per donor: (donor id, shares, cents returned).
 -- The caller ran fraud_return_lock.sql in the same transaction and checked that the earnings
 -- cover the total (the balance constraint would refuse it anyway).
@@ -36,23 +36,7 @@ moved AS (
     JOIN payments_ledgeraccount f ON f.user_id = m.donor_id AND f.kind = 'funds'
     WHERE m.amount > 0
     ON CONFLICT (key) DO NOTHING
-    RETURNING debit_id, credit_id, amount
-),
-deltas AS (
-    SELECT account_id, SUM(delta) AS delta
-    FROM (
-        SELECT debit_id AS account_id, -amount AS delta FROM moved
-        UNION ALL
-        SELECT credit_id, amount FROM moved
-    ) legs
-    GROUP BY account_id
-),
-balanced AS (
-    UPDATE payments_ledgeraccount a
-    SET balance = a.balance + d.delta
-    FROM deltas d
-    WHERE a.id = d.account_id
-    RETURNING a.id
+    RETURNING 1
 )
 SELECT m.donor_id, count(*), COALESCE(sum(m.amount), 0)::bigint
 FROM marked m

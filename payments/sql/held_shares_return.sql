@@ -4,7 +4,7 @@
 --   marked    the shares become 'returned' (settled_at = %(now)s);
 --   moved     one transfer per share with money, pool -> donor funds, key 'expiry:<share id>'
 --             (ON CONFLICT DO NOTHING: a rerun can never pay a share back twice);
---   balanced  the cached balances move by exactly the inserted transfers.
+--   (the cached balances move with the inserted transfers: payments_transfer's trigger).
 -- Returns one row per returned share: (share id, donor id, pool id, amount in cents).
 -- The caller ran held_shares_funds_open.sql and held_shares_lock.sql in the same transaction.
 -- Parameters: %(cutoff)s, %(share_ids)s, %(now)s, %(memo)s.
@@ -31,22 +31,6 @@ moved AS (
     JOIN payments_ledgeraccount f ON f.user_id = m.donor_id AND f.kind = 'funds'
     WHERE m.amount > 0
     ON CONFLICT (key) DO NOTHING
-    RETURNING debit_id, credit_id, amount
-),
-deltas AS (
-    SELECT account_id, SUM(delta) AS delta
-    FROM (
-        SELECT debit_id AS account_id, -amount AS delta FROM moved
-        UNION ALL
-        SELECT credit_id, amount FROM moved
-    ) legs
-    GROUP BY account_id
-),
-balanced AS (
-    UPDATE payments_ledgeraccount a
-    SET balance = a.balance + d.delta
-    FROM deltas d
-    WHERE a.id = d.account_id
-    RETURNING a.id
+    RETURNING 1
 )
 SELECT m.id, m.donor_id, m.payee_id, m.amount FROM marked m ORDER BY m.id

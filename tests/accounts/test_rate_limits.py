@@ -1,7 +1,5 @@
 """Login and sign-up are rate limited through the cache (Redis in production)."""
 
-import os
-
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -91,7 +89,7 @@ def test_the_login_limit_holds_in_the_shared_redis_cache(client):
     assert TOO_MANY_LOGINS in response.content.decode()
     assert logged_in_user_id(client) is None
     # The counters live in Redis, so every web process sees the same ones.
-    keys = redis.Redis.from_url(os.environ["REDIS_URL"]).keys(
+    keys = redis.Redis.from_url(settings.REDIS_URL).keys(
         f"{settings.CACHE_KEY_PREFIX}:*allauth:rl:allauth.account:login_failed*"
     )
     assert keys

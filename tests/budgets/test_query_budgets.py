@@ -83,7 +83,7 @@ def test_the_dashboard_costs_the_same_queries_with_3_or_30_flattrs(n, query_budg
             donor=donor, thing=thing, months=3, first_month=month_start(), last_month=month_start()
         )
         make_thing(owner=donor, title=f"Mine {i}")
-    make_flattr(donor, make_thing(hidden=True), month=month_start())
+    make_flattr(donor, make_thing(closed=True), month=month_start())
     make_flattr(donor, make_thing(pool_label="@someone"), month=month_start())
     client = logged_in(donor)
     with query_budget(

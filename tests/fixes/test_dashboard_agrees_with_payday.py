@@ -42,9 +42,9 @@ def freeze(user, cents: int) -> None:
     )
 
 
-def test_hidden_banned_and_own_things_count_alike_on_the_dashboard_the_preview_and_payday():
+def test_closed_banned_and_own_things_count_alike_on_the_dashboard_the_preview_and_payday():
     now = month_start()
-    # 1003 cents (not a round figure) over 3 counted flattrs: remainders must land alike.
+    # 1003 cents (not a round figure) over 4 counted flattrs: remainders must land alike.
     mixed = make_donor(budget=1003, funds=5000)
     own_claimed = Thing.objects.create(
         owner=None,
@@ -54,7 +54,8 @@ def test_hidden_banned_and_own_things_count_alike_on_the_dashboard_the_preview_a
     )
     for thing in (
         make_thing(title="Visible"),
-        make_thing(hidden=True, title="Hidden"),
+        make_thing(closed=True, title="Closed"),
+        make_thing(hidden=True, title="Hidden, only unlisted"),
         make_thing(title="Also visible"),
         make_thing(banned=True, title="Banned"),
         own_claimed,
@@ -73,7 +74,7 @@ def test_hidden_banned_and_own_things_count_alike_on_the_dashboard_the_preview_a
     dashboards = {donor.pk: dashboard_month(donor) for donor in donors}
     worth = {row.flattr.pk: row.worth_cents for d in dashboards.values() for row in d.flattrs}
     counted = {row.flattr.pk for d in dashboards.values() for row in d.flattrs if row.counts}
-    assert [d.counted for d in dashboards.values()] == [3, 2, 1]
+    assert [d.counted for d in dashboards.values()] == [4, 2, 1]
 
     # Close the month: the same flattrs, in the same order, now belong to a month payday may run.
     Flattr.objects.filter(month=now).update(month=MONTH)

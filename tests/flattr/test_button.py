@@ -221,9 +221,13 @@ def test_changing_a_things_url_moves_its_button(
     assert client.get("/button/count.json", moved).json()["thing"] == thing.pk
 
 
-def test_a_hidden_things_button_is_greyed_out(client, thing, publisher):
+def test_a_closed_things_button_is_greyed_out_and_a_hidden_ones_is_not(client, thing, publisher):
     thing_update(thing=thing, actor=publisher, hidden=True)
     cache.clear()
+    assert "fb-off" not in client.get(BUTTON, button_params(thing)).content.decode()
+    Thing.objects.filter(pk=thing.pk).update(closed=True)
+    cache.clear()
+    BUTTON_LOCAL_CACHE.clear()
     html = client.get(BUTTON, button_params(thing)).content.decode()
     assert "fb-off" in html
 

@@ -186,7 +186,6 @@ def test_auto_submit_accepts_the_trailing_slash_and_uid(client, publisher):
         ({}, 400, "missing"),
         ({"user_id": "pat"}, 400, "missing"),
         (auto_params(url=""), 400, "missing"),
-        (auto_params(title=""), 400, "missing"),
         (auto_params(user_id="nobody"), 404, "no Flattr user"),
         (auto_params(user_id="x" * 1000), 404, "no Flattr user"),
         (auto_params(url="javascript:alert(document.cookie)"), 400, "http"),

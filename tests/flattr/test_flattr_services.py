@@ -113,12 +113,18 @@ def test_a_frozen_account_cannot_flattr(donor, thing):
     assert error.value.code == "account_frozen"
 
 
-@pytest.mark.parametrize("field", ["hidden", "banned"])
-def test_hidden_or_banned_things_cannot_be_flattred(donor, thing, field):
+@pytest.mark.parametrize("field", ["closed", "banned"])
+def test_closed_or_banned_things_cannot_be_flattred(donor, thing, field):
     Thing.objects.filter(pk=thing.pk).update(**{field: True})
     with pytest.raises(FlattrError) as error:
         flattr_add(donor=donor, thing=thing)
     assert error.value.code == "thing_hidden"
+
+
+def test_hidden_things_are_flattrable_as_on_flattr_where_hidden_meant_unlisted(donor, thing):
+    Thing.objects.filter(pk=thing.pk).update(hidden=True)
+    flattr = flattr_add(donor=donor, thing=thing)
+    assert flattr.thing_id == thing.pk
 
 
 def test_an_unknown_source_is_a_programming_error(donor, thing):

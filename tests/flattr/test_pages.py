@@ -130,7 +130,9 @@ def test_nobody_else_can_edit_or_hide_a_thing(client, thing):
     assert not thing.hidden
 
 
-def test_hiding_takes_a_thing_off_explore_and_its_page_from_others(publisher_client, client, thing):
+def test_hiding_unlists_a_thing_but_its_page_and_flattrs_still_work(
+    publisher_client, client, thing, donor
+):
     response = publisher_client.post(
         reverse("thing_hide", kwargs={"thing_id": thing.pk}), {"hidden": "1"}
     )
@@ -139,8 +141,19 @@ def test_hiding_takes_a_thing_off_explore_and_its_page_from_others(publisher_cli
     assert thing.hidden
     assert publisher_client.get(thing.get_absolute_url()).status_code == 200
     publisher_client.logout()
-    assert client.get(thing.get_absolute_url()).status_code == 404
     assert thing.title not in client.get(reverse("explore")).content.decode()
+    assert thing.title not in client.get(reverse("explore"), {"q": "first"}).content.decode()
+    assert client.get(thing.get_absolute_url()).status_code == 200
+    client.force_login(donor)
+    client.post(reverse("thing_flattr", kwargs={"thing_id": thing.pk}))
+    assert Flattr.objects.filter(donor=donor, thing=thing).count() == 1
+
+
+def test_a_closed_things_page_is_its_owners_only(publisher_client, client, thing):
+    Thing.objects.filter(pk=thing.pk).update(closed=True)
+    assert publisher_client.get(thing.get_absolute_url()).status_code == 200
+    publisher_client.logout()
+    assert client.get(thing.get_absolute_url()).status_code == 404
 
 
 def test_my_things_lists_the_owners_things_with_counts(publisher_client, thing, donor):

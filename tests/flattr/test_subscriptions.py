@@ -86,18 +86,26 @@ def test_renewal_creates_each_running_subscriptions_flattr_once(donor):
     assert all(t.last_flattr_at for t in Thing.objects.filter(pk__in=[t.pk for t in running]))
 
 
-def test_renewal_skips_hidden_things_and_donors_who_stopped_giving():
+def test_renewal_skips_closed_things_and_donors_who_stopped_giving():
     month = month_start()
     quitter = fund_user(make_user(), budget_cents=0)
     giver = fund_user(make_user())
-    hidden = make_thing(hidden=True)
+    closed = make_thing()
+    Thing.objects.filter(pk=closed.pk).update(closed=True)
     visible = make_thing()
     _subscribe(quitter, visible, month, 3)
-    _subscribe(giver, hidden, month, 3)
+    _subscribe(giver, closed, month, 3)
     _subscribe(giver, visible, month, 3)
 
     assert subscriptions_renew() == 1
     assert list(Flattr.objects.values_list("donor_id", "thing_id")) == [(giver.pk, visible.pk)]
+
+
+def test_renewal_flattrs_hidden_things_which_are_only_unlisted():
+    giver = fund_user(make_user())
+    unlisted = make_thing(hidden=True)
+    _subscribe(giver, unlisted, month_start(), 3)
+    assert subscriptions_renew() == 1
 
 
 def test_renewal_keeps_the_donors_own_click_and_adds_nothing(donor, thing):

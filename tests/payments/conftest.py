@@ -106,3 +106,26 @@ def stripe_webhooks_to(stripe_local, settings):
     yield point
     for hook_id in hooks:
         localstripe_webhook(stripe_local, url=NOWHERE, secret="whsec_nowhere", hook_id=hook_id)
+
+
+@pytest.fixture(scope="session")
+def _fake_connect_server():
+    """One fake Stripe Connect on a free loopback port for the session (payments/fake_connect)."""
+    from payments.fake_connect import FakeConnect, serve
+
+    fake = FakeConnect()
+    server = serve(fake)
+    yield fake, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_connect(_fake_connect_server, settings):
+    """The fake Connect, emptied, with the gateway's Connect calls pointed at it over HTTP."""
+    from tests.payments.payouts_flow import FakeConnectClient
+
+    fake, base = _fake_connect_server
+    fake.reset()
+    settings.STRIPE_CONNECT_API_BASE = base
+    return FakeConnectClient(base=base, fake=fake)

@@ -63,7 +63,9 @@ def make_donor(
     return user
 
 
-def make_thing(*, owner=None, pool_label: str = "", hidden=False, banned=False, title="A thing"):
+def make_thing(
+    *, owner=None, pool_label: str = "", closed=False, banned=False, hidden=False, title="A thing"
+):
     """A thing paying its owner's earnings, or (with pool_label) a held pool."""
     if pool_label:
         payee = pool_account_create(label=pool_label)
@@ -77,6 +79,7 @@ def make_thing(*, owner=None, pool_label: str = "", hidden=False, banned=False, 
         url=f"https://example.org/thing/{n}",
         title=f"{title} {n}",
         hidden=hidden,
+        closed=closed,
         banned=banned,
     )
 

@@ -111,24 +111,35 @@ def test_a_donor_with_only_earnings_gets_a_funds_account_to_pay_from():
     assert balance(thing.owner) == 450
 
 
-def test_flattrs_on_hidden_or_banned_things_do_not_count():
+def test_flattrs_on_closed_or_banned_things_do_not_count():
     donor = make_donor(budget=1000, funds=1000)
     visible = make_thing()
-    hidden = make_thing(hidden=True)
+    closed = make_thing(closed=True)
     banned = make_thing(banned=True)
-    for thing in (visible, hidden, banned):
+    for thing in (visible, closed, banned):
         make_flattr(donor, thing)
 
     payday_run(month=MONTH)
 
     assert shares_of(donor) == [900]
     assert Share.objects.get().thing == visible
-    assert balance(hidden.owner) == 0 and balance(banned.owner) == 0
+    assert balance(closed.owner) == 0 and balance(banned.owner) == 0
 
 
-def test_a_donor_whose_flattrs_are_all_on_hidden_things_keeps_the_budget():
+def test_flattrs_on_hidden_things_count_as_on_flattr_where_hidden_only_meant_unlisted():
     donor = make_donor(budget=1000, funds=1000)
-    make_flattr(donor, make_thing(hidden=True))
+    unlisted = make_thing(hidden=True)
+    make_flattr(donor, unlisted)
+
+    payday_run(month=MONTH)
+
+    assert shares_of(donor) == [900]
+    assert balance(unlisted.owner) == 900
+
+
+def test_a_donor_whose_flattrs_are_all_on_closed_things_keeps_the_budget():
+    donor = make_donor(budget=1000, funds=1000)
+    make_flattr(donor, make_thing(closed=True))
     payday_run(month=MONTH)
     assert balance(donor, Kind.FUNDS) == 1000
     assert not PaydayDonor.objects.exists()
@@ -213,8 +224,7 @@ def test_a_frozen_account_gives_nothing():
         credit=system_account(Kind.STRIPE),
         amount=50,
     )
-    LedgerAccount.objects.filter(pk=receivable.pk).update(balance=-50)
-    LedgerAccount.objects.filter(kind=Kind.STRIPE).update(balance=-950)
+    # The transfer moved both balances (the database's balance trigger): receivable -50.
     make_flattr(donor, make_thing())
     payday_run(month=MONTH)
     assert shares_of(donor) == [0]
@@ -343,15 +353,7 @@ def test_a_wallet_that_shrank_after_the_snapshot_is_re_split_before_posting():
                 credit=system_account(Kind.STRIPE),
                 amount=600,
             )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance - 600 WHERE id = %s",
-                    [funds.pk],
-                )
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance + 600 "
-                    "WHERE kind = 'stripe'"
-                )
+            # The insert moved both balances (the database's balance trigger).
 
     payday_run(month=MONTH, progress=refund_after_the_snapshot)
 
@@ -410,12 +412,7 @@ def test_a_stray_share_transfer_no_donor_made_stops_payday_before_anyone_is_told
                     "created_at, payday_id, memo) VALUES (%s, %s, 7, 'share', 'stray', now(), "
                     "%s, '')",
                     [stripe.pk, stray_payee.pk, payday.pk],
-                )
-                cursor.execute(
-                    "UPDATE payments_ledgeraccount SET balance = balance + "
-                    "CASE WHEN id = %s THEN -7 ELSE 7 END WHERE id IN (%s, %s)",
-                    [stripe.pk, stripe.pk, stray_payee.pk],
-                )
+                )  # and the database moved both balances with it
 
     with pytest.raises(PaydayError) as error:
         payday_run(month=MONTH, progress=stray)

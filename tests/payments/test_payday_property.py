@@ -26,7 +26,7 @@ from tests.payments.payday_data import (
 )
 
 Kind = LedgerAccount.Kind
-THINGS = 6  # thing 0 is hidden, thing 1 pays a held pool
+THINGS = 6  # thing 0 is closed, thing 1 pays a held pool
 
 donor_strategy = st.fixed_dictionaries(
     {
@@ -60,7 +60,7 @@ def _check_one_month(specs):
     for kind in (Kind.FEES, Kind.CHARITY):
         system_account(kind)
     things = [
-        make_thing(hidden=i == 0, pool_label="@held" if i == 1 else "") for i in range(THINGS)
+        make_thing(closed=i == 0, pool_label="@held" if i == 1 else "") for i in range(THINGS)
     ]
     donors = []
     for spec in specs:
@@ -91,7 +91,7 @@ def _check_one_month(specs):
     for donor, spec, flattrs in donors:
         budget = spec["budget"] or 0
         live = sorted(
-            (f for f in flattrs if not f.thing.hidden), key=lambda f: (f.created_at, f.pk)
+            (f for f in flattrs if not f.thing.closed), key=lambda f: (f.created_at, f.pk)
         )
         spendable = spec["funds"] + (spec["earnings"] if spec["use_earnings"] else 0)
         split = split_budget(

@@ -81,7 +81,7 @@ def test_a_refusal_releases_the_flattrs_kept_for_it_and_their_count_drops_at_onc
     done = oauth_round_trip(client, fake_x, as_user="1002", purpose="optout", choice="all")
     assert done.status_code == 200
     dave = PlatformAccount.objects.get(user_id="1002")
-    assert Thing.objects.get(pk=dave.thing_id).hidden
+    assert Thing.objects.get(pk=dave.thing_id).closed
 
     assert tasks.handles_resolve.delay().get()["resolved"] == 1
 

@@ -143,7 +143,7 @@ def test_a_flattr_made_while_x_is_down_waits_and_binds_when_x_answers_in_time(cl
     assert Flattr.objects.get().thing_id == carol.thing_id
     pending.refresh_from_db()
     assert (pending.state, pending.account) == ("resolved", carol)
-    assert pending.thing.__class__.objects.get(pk=pending.thing_id).hidden
+    assert pending.thing.__class__.objects.get(pk=pending.thing_id).closed
 
 
 def test_a_share_split_while_the_handle_was_unresolved_follows_the_flattr(fake_x):

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flattr.services import account_thing_claim, account_thing_hidden_set
+from flattr.services import account_thing_claim, account_thing_closed_set
 from payments.models import LedgerAccount
 from payments.services import user_account
 from payments.services.pools import pool_settle
@@ -49,6 +49,12 @@ def _pool_to_owner(account: PlatformAccount, user):
     )
 
 
+def _user_has_account(account: PlatformAccount) -> TwitterError:
+    if account.provider == PlatformAccount.Provider.TWITTER:
+        return TwitterError("user_has_account")
+    return TwitterError("provider_user_has_account", provider=account.provider_module.name)
+
+
 @transaction.atomic
 def pool_claim(*, account_id: int, user) -> ClaimResult:
     """Bind the platform account to `user` and give them everything it holds, exactly once.
@@ -65,7 +71,7 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
     if account.claimed_by_id is not None:
         raise TwitterError("already_claimed")
     if PlatformAccount.objects.filter(provider=account.provider, claimed_by=user).exists():
-        raise TwitterError("user_has_account")
+        raise _user_has_account(account)
     now = timezone.now()
     account.claimed_by, account.claimed_at = user, now
     account.notices_opted_out = account.flattrs_opted_out = False
@@ -82,17 +88,22 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
                 ]
             )
     except IntegrityError as error:
-        raise TwitterError("user_has_account") from error
+        raise _user_has_account(account) from error
     earnings = user_account(user, LedgerAccount.Kind.EARNINGS)
     account_thing_claim(thing_id=account.thing_id, owner=user, payee=earnings)
     settled = _pool_to_owner(account, user)
     cache.delete(handle_cache_key(account.handle))
 
     def notify() -> None:
+        from flattr.api.webhooks import pool_claimed_send
         from twitter_claims.tasks import claim_donors_notify
 
         claim_donors_notify.delay(account.pk)
+        pool_claimed_send(
+            user=user, handle=account.handle, amount_cents=amount, account_id=account.pk
+        )
 
+    amount = settled.amount_cents
     transaction.on_commit(notify)
     return ClaimResult(
         account=account,
@@ -157,8 +168,8 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     account.flattrs_opted_out = choice == "all"
     account.opted_out_at = timezone.now() if choice != "none" else None
     account.save(update_fields=["notices_opted_out", "flattrs_opted_out", "opted_out_at"])
-    # The account's thing is hidden while its owner refuses flattrs, so every way of flattring
+    # The account's thing is closed while its owner refuses flattrs, so every way of flattring
     # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
-    account_thing_hidden_set(thing_id=account.thing_id, hidden=account.flattrs_opted_out)
+    account_thing_closed_set(thing_id=account.thing_id, closed=account.flattrs_opted_out)
     cache.delete(handle_cache_key(account.handle))
     return account

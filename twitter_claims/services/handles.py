@@ -21,9 +21,8 @@ from django.utils import timezone
 
 from flattr.models import Flattr, Thing
 from flattr.services import (
+    account_thing_closed_set,
     account_thing_create,
-    account_thing_hidden_set,
-    account_thing_rename,
     flattr_add,
     flattrs_cancel,
     flattrs_move,
@@ -33,7 +32,9 @@ from payments.services import accounts_lock, pool_account_create, user_account
 from payments.services.pools import held_shares_move, held_shares_return
 from twitter_claims import x_gateway
 from twitter_claims.errors import TwitterError
-from twitter_claims.models import HandleHistory, PendingHandle, PlatformAccount
+from twitter_claims.models import PendingHandle, PlatformAccount
+from twitter_claims.providers.x import PROVIDER as X
+from twitter_claims.services.accounts import account_for_provider_user
 from twitter_claims.services.expiry import returned_notify_on_commit
 from twitter_claims.x_gateway import XError, XUser
 
@@ -87,62 +88,9 @@ def handle_normalize(raw: str) -> str:
     return text
 
 
-def _account_create(x_user: XUser, now: dt.datetime) -> PlatformAccount:
-    pool = pool_account_create(label=f"Held for @{x_user.username} (X id {x_user.id})")
-    thing = account_thing_create(
-        payee=pool,
-        url=f"https://x.com/i/user/{x_user.id}",
-        title=f"@{x_user.username}",
-        description=x_user.name,
-    )
-    return PlatformAccount.objects.create(
-        provider=PROVIDER,
-        user_id=x_user.id,
-        handle=x_user.username,
-        name=x_user.name,
-        handle_checked_at=now,
-        pool=pool,
-        thing=thing,
-    )
-
-
-def _handle_record(account: PlatformAccount, x_user: XUser, now: dt.datetime) -> None:
-    """Store what X just told us about the account: its current handle and name, and history."""
-    if account.handle != x_user.username or account.name != x_user.name:
-        account.handle, account.name = x_user.username, x_user.name
-        account_thing_rename(
-            thing_id=account.thing_id, title=f"@{x_user.username}", description=x_user.name
-        )
-    account.handle_checked_at = now
-    account.save(update_fields=["handle", "name", "handle_checked_at"])
-    seen = HandleHistory.objects.filter(account=account, handle__iexact=x_user.username)
-    if not seen.update(handle=x_user.username, last_seen_at=now):
-        HandleHistory.objects.create(account=account, handle=x_user.username, last_seen_at=now)
-
-
 def account_for_x_user(*, x_user: XUser) -> PlatformAccount:
-    """Return the platform account for this X user id, creating it (thing and pool) once.
-
-    Keyed by the numeric id: a renamed account keeps its account, pool and thing, and a handle
-    taken over by someone else never reaches the old account's pool.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        account = (
-            PlatformAccount.objects.select_for_update()
-            .filter(provider=PROVIDER, user_id=x_user.id)
-            .first()
-        )
-        if account is None:
-            try:
-                with transaction.atomic():
-                    account = _account_create(x_user, now)
-            except IntegrityError:  # created by a concurrent request: use that one
-                account = PlatformAccount.objects.select_for_update().get(
-                    provider=PROVIDER, user_id=x_user.id
-                )
-        _handle_record(account, x_user, now)
-    return account
+    """Return the platform account for this X user id, creating it (thing and pool) once."""
+    return account_for_provider_user(provider=X, domain=X.domain, user=x_user)
 
 
 def handle_cache_key(handle: str) -> str:
@@ -345,7 +293,7 @@ def _pending_settle(
         pending.account = account
         pending.resolved_at = pending.resolved_at or now
         pending.save(update_fields=["state", "account", "resolved_at"])
-        account_thing_hidden_set(thing_id=pending.thing_id, hidden=True)
+        account_thing_closed_set(thing_id=pending.thing_id, closed=True)
     if returned:
         returned_notify_on_commit(returned, reason="unresolved")
     if cancelled:

@@ -14,15 +14,19 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from payments.templatetags.money import format_cents as money
-from twitter_claims import selectors, x_gateway
+from twitter_claims import selectors
 from twitter_claims.models import OwnerNotice, PlatformAccount
-from twitter_claims.x_gateway import XError
+from twitter_claims.providers import ProviderError
+from twitter_claims.providers.x import POST_MAX as X_POST_MAX
 
 logger = logging.getLogger(__name__)
 
 
 def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> str:
-    """Return the tweet that tells @handle money waits for them (at most 280 characters)."""
+    """Return the post that tells the owner money waits for them (on X at most 280
+    characters; elsewhere a direct mention of `@user@instance`)."""
+    if account.provider != PlatformAccount.Provider.TWITTER:
+        return _notice_text_elsewhere(account=account, amount_cents=amount_cents, donors=donors)
     claim_url = settings.SITE_URL + reverse(
         "twitter_claims:account", kwargs={"handle": account.handle}
     )
@@ -43,12 +47,28 @@ def notice_text(*, account: PlatformAccount, amount_cents: int, donors: int) -> 
             )
             % values
         )
-        if len(text) > OwnerNotice.TEXT_MAX:
+        if len(text) > X_POST_MAX:
             text = (
                 gettext("@%(handle)s: %(amount)s from %(donors)d people on Flattr waits for you: ")
                 % values
                 + claim_url
             )
+    return text[:X_POST_MAX]
+
+
+def _notice_text_elsewhere(*, account: PlatformAccount, amount_cents: int, donors: int) -> str:
+    provider = account.provider_module
+    with translation.override(settings.LANGUAGE_CODE):
+        text = gettext(
+            "%(account)s: %(donors)d people on Flattr sent you %(amount)s. It is held for you; "
+            "sign in with %(provider)s to claim it at %(claim_url)s"
+        ) % {
+            "account": account.label,
+            "donors": donors,
+            "amount": money(amount_cents),
+            "provider": provider.name,
+            "claim_url": settings.SITE_URL + account.get_absolute_url(),
+        }
     return text[: OwnerNotice.TEXT_MAX]
 
 
@@ -78,9 +98,11 @@ def notice_send(*, account_id: int) -> OwnerNotice | None:
             donors=due.donors,
         )
     try:
-        tweet_id = x_gateway.tweet_post(text)
-    except XError as error:
-        logger.warning("Owner notice for @%s failed: %s", account.handle, error)
+        tweet_id = account.provider_module.notice_post(
+            handle=account.handle, domain=account.domain, text=text
+        )
+    except ProviderError as error:
+        logger.warning("Owner notice for %s failed: %s", account.label, error)
         OwnerNotice.objects.filter(pk=notice.pk).update(
             state=OwnerNotice.State.FAILED, error=str(error)[: OwnerNotice.ERROR_MAX]
         )

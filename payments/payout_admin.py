@@ -1,0 +1,175 @@
+"""The payout queue in the admin: oldest request first, with what the recipient may take out,
+what is held and whether their Stripe account is ready; approve, or reject with a reason.
+
+Each decision goes through the payout services, which record the acting admin (and the
+reason) on the payout; Django's admin log records the action too. Money is shown as money.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.utils.translation import gettext_lazy as _
+
+from payments import selectors, services, stripe_gateway
+from payments.errors import PaymentError
+from payments.models import Payout, PayoutAccount
+from payments.models.payouts import REASON_LENGTH
+from payments.templatetags.money import format_cents
+
+
+class PayoutActionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reason (told to the recipient when rejecting)"),
+        required=False,
+        max_length=REASON_LENGTH,
+    )
+
+
+class WaitingFirst(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Waiting for approval")), ("open", _("Under way")), ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        value = self.value() or "waiting"
+        if value == "waiting":
+            return queryset.filter(status=Payout.Status.REQUESTED)
+        if value == "open":
+            return queryset.filter(status__in=Payout.OPEN_STATUSES)
+        return queryset
+
+    def choices(self, changelist):
+        value = self.value() or "waiting"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "requested_at",
+        "user",
+        "amount_shown",
+        "fee_shown",
+        "status",
+        "payable_shown",
+        "held_shown",
+        "readiness",
+        "decided_by",
+    )
+    list_filter = (WaitingFirst, "status")
+    search_fields = ("user__username", "user__email", "transfer_id", "stripe_payout_id")
+    list_select_related = ("user", "account", "decided_by")
+    ordering = ("requested_at", "id")  # oldest first: the queue is worked from the top
+    action_form = PayoutActionForm
+    actions = ("payouts_approve", "payouts_reject", "payouts_send")
+    readonly_fields = [field.name for field in Payout._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # decisions are actions, recorded with the admin; nothing is edited
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, payout: Payout) -> str:
+        return format_cents(payout.amount)
+
+    @admin.display(description=_("fee"))
+    def fee_shown(self, payout: Payout) -> str:
+        return format_cents(payout.fee)
+
+    def _standing(self, payout: Payout):
+        cache = getattr(self, "_standings", None)
+        if cache is None or cache[0] is not payout:
+            self._standings = (payout, selectors.payout_standing(payout.user))
+        return self._standings[1]
+
+    @admin.display(description=_("payable now"))
+    def payable_shown(self, payout: Payout) -> str:
+        return format_cents(self._standing(payout).payable)
+
+    @admin.display(description=_("held"))
+    def held_shown(self, payout: Payout) -> str:
+        standing = self._standing(payout)
+        if not standing.held:
+            return "—"
+        return f"{format_cents(standing.held)} ({_('until')} {standing.held_until})"
+
+    @admin.display(description=_("payout account"))
+    def readiness(self, payout: Payout) -> str:
+        standing = self._standing(payout)
+        text = payout.account.get_status_display()
+        if standing.guard_until:
+            text += f"; {_('details changed, guard until')} {standing.guard_until:%Y-%m-%d %H:%M}"
+        return text
+
+    @admin.action(description=_("Approve the selected payouts"))
+    def payouts_approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected payouts (with the reason above)"))
+    def payouts_reject(self, request, queryset):
+        self._decide(request, queryset, approve=False)
+
+    @admin.action(description=_("Send again (approved payouts not yet sent)"))
+    def payouts_send(self, request, queryset):
+        sent = 0
+        for payout in queryset.filter(status=Payout.Status.APPROVED).order_by("requested_at"):
+            try:
+                payout = services.payout_send(payout_id=payout.pk)
+            except stripe_gateway.GatewayError as error:
+                self.message_user(request, f"#{payout.pk}: {error.message}", messages.ERROR)
+                continue
+            self.log_change(request, payout, f"sent again: {payout.status}")
+            sent += 1
+        self.message_user(request, f"{sent} {_('sent again')}.", messages.INFO)
+
+    def _decide(self, request, queryset, *, approve: bool) -> None:
+        reason = request.POST.get("reason", "")
+        done = 0
+        for payout_id in queryset.order_by("requested_at", "id").values_list("pk", flat=True):
+            try:
+                if approve:
+                    payout = services.payout_approve(payout_id=payout_id, admin=request.user)
+                else:
+                    payout = services.payout_reject(
+                        payout_id=payout_id, admin=request.user, reason=reason
+                    )
+            except PaymentError as error:
+                self.message_user(request, f"#{payout_id}: {error.message}", messages.ERROR)
+                continue
+            self.log_change(
+                request, payout, f"{payout.status}: {reason}" if reason else payout.status
+            )
+            done += 1
+        if done:
+            verb = _("approved") if approve else _("rejected")
+            self.message_user(request, f"{done} {verb}.", messages.SUCCESS)
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(admin.ModelAdmin):
+    list_display = ("user", "stripe_account_id", "status", "bank_label", "details_changed_at")
+    list_filter = ("status",)
+    search_fields = ("user__username", "user__email", "stripe_account_id")
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in PayoutAccount._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
