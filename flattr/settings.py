@@ -544,6 +544,9 @@ BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
 # testing tries many cards quickly, often from fresh accounts on one network.
 DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR", default=10)
 DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR", default=30)
+# Payout requests likewise (one open payout per recipient already stops double requests).
+PAYOUT_ATTEMPTS_PER_ACCOUNT_HOUR = env.int("PAYOUT_ATTEMPTS_PER_ACCOUNT_HOUR", default=5)
+PAYOUT_ATTEMPTS_PER_NETWORK_HOUR = env.int("PAYOUT_ATTEMPTS_PER_NETWORK_HOUR", default=20)
 # What the fraud review page flags (see flattr/console/review.py).
 REVIEW_NEW_DONORS_MIN = env.int("REVIEW_NEW_DONORS_MIN", default=5)
 REVIEW_RING_MAX_OTHERS = env.int("REVIEW_RING_MAX_OTHERS", default=1)

@@ -118,13 +118,21 @@ def fraud_earnings_return(*, recipient, by, reason: str) -> FraudReturn:
 def _attempt_count(key: str) -> int:
     """Count one attempt in this hour's bucket and return the bucket's count."""
     bucket = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
-    full = f"deposit-attempts:{key}:{bucket}"
+    full = f"money-attempts:{key}:{bucket}"
     cache.add(full, 0, RATE_WINDOW_SECONDS * 2)
     try:
         return cache.incr(full)
     except ValueError:  # evicted between add and incr
         cache.set(full, 1, RATE_WINDOW_SECONDS * 2)
         return 1
+
+
+def _attempts_limit(*, what: str, user, network: str, per_account: int, per_network: int) -> bool:
+    """Count an attempt for the account and its network; return True past either limit."""
+    over = _attempt_count(f"{what}:user:{user.pk}") > per_account
+    if network:
+        over |= _attempt_count(f"{what}:net:{network}") > per_network
+    return over
 
 
 def deposit_attempt_check(*, user, network: str) -> None:
@@ -135,13 +143,32 @@ def deposit_attempt_check(*, user, network: str) -> None:
         raise PaymentError(
             "account_suspended", gettext("Your account is suspended, so it cannot take deposits.")
         )
-    over = _attempt_count(f"user:{user.pk}") > settings.DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR
-    if network:
-        over |= _attempt_count(f"net:{network}") > settings.DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR
-    if over:
+    if _attempts_limit(
+        what="deposit",
+        user=user,
+        network=network,
+        per_account=settings.DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR,
+        per_network=settings.DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR,
+    ):
         raise PaymentError(
             "deposit_rate_limited",
             gettext("Too many payment attempts in the last hour. Please try again later."),
+        )
+
+
+def payout_attempt_check(*, user, network: str) -> None:
+    """Count a payout request and refuse it past the per-account or per-network hourly limit
+    (someone cashing out many taken-over accounts asks for many payouts in a short time)."""
+    if _attempts_limit(
+        what="payout",
+        user=user,
+        network=network,
+        per_account=settings.PAYOUT_ATTEMPTS_PER_ACCOUNT_HOUR,
+        per_network=settings.PAYOUT_ATTEMPTS_PER_NETWORK_HOUR,
+    ):
+        raise PaymentError(
+            "payout_rate_limited",
+            gettext("Too many payout requests in the last hour. Please try again later."),
         )
 
 

@@ -89,6 +89,63 @@ def populate(operator, month: dt.date) -> None:
     user_suspend(user=donors[2], by=operator, reason="chargebacks")
     thing_ban(thing=things[2], by=operator, reason="spam")
     Budget.objects.filter(user=donors[0]).update(monthly_cents=2500)
+    _populate_later_apps(operator, n, donors, account, things)
+
+
+def _populate_later_apps(operator, n: int, donors, account, things) -> None:
+    """Rows of the apps that came after the console: payouts, proof codes, the REST API."""
+    from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
+
+    from flattr.api.models import Webhook, WebhookDelivery
+    from flattr.models import LegacyFlattrId
+    from payments.models import Payout, PayoutAccount
+    from twitter_claims.models import ProofCode
+
+    recipient = things[0].owner
+    payout_account = PayoutAccount.objects.create(
+        user=recipient, stripe_account_id=f"acct_{n}", status=PayoutAccount.Status.READY
+    )
+    Payout.objects.create(
+        user=recipient, account=payout_account, amount=1500, fee=25, currency="eur"
+    )
+    ProofCode.objects.create(
+        account=account,
+        user=donors[0],
+        code=f"flattr-proof-{n}",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    LegacyFlattrId.objects.create(value=str(9000 + n), user=donors[0])
+    app = Application.objects.create(
+        name=f"Podcast app {n}",
+        user=donors[0],
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://app.example/callback",
+    )
+    later = timezone.now() + dt.timedelta(days=1)
+    token = AccessToken.objects.create(
+        user=donors[0], application=app, token=f"tok{n}", expires=later, scope="flattr"
+    )
+    RefreshToken.objects.create(
+        user=donors[0], application=app, token=f"ref{n}", access_token=token
+    )
+    Grant.objects.create(
+        user=donors[0],
+        application=app,
+        code=f"code{n}",
+        expires=later,
+        redirect_uri="https://app.example/callback",
+    )
+    IDToken.objects.create(user=donors[0], application=app, expires=later)
+    hook = Webhook.objects.create(
+        user=donors[0],
+        url="https://hooks.example/flattr",
+        events=[Webhook.Event.FLATTR_CREATED],
+        secret=f"whsec{n}",
+    )
+    WebhookDelivery.objects.create(
+        webhook=hook, event="flattr.created", event_key=f"flattr:{n}", payload={"n": n}
+    )
 
 
 def pages() -> list[str]:
