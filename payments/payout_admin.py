@@ -16,6 +16,7 @@ from payments import selectors, services, stripe_gateway
 from payments.errors import PaymentError
 from payments.models import Payout, PayoutAccount
 from payments.models.payouts import REASON_LENGTH
+from payments.payout_queue import payout_standings
 from payments.templatetags.money import format_cents
 
 
@@ -91,11 +92,18 @@ class PayoutAdmin(admin.ModelAdmin):
     def fee_shown(self, payout: Payout) -> str:
         return format_cents(payout.fee)
 
+    def get_changelist_instance(self, request):
+        """Work out the standings of the whole page at once (a fixed number of queries however
+        many payouts are listed) and hand each row its own."""
+        changelist = super().get_changelist_instance(request)
+        standings = payout_standings([payout.user_id for payout in changelist.result_list])
+        for payout in changelist.result_list:
+            payout.standing = standings[payout.user_id]
+        return changelist
+
     def _standing(self, payout: Payout):
-        cache = getattr(self, "_standings", None)
-        if cache is None or cache[0] is not payout:
-            self._standings = (payout, selectors.payout_standing(payout.user))
-        return self._standings[1]
+        standing = getattr(payout, "standing", None)
+        return standing if standing is not None else selectors.payout_standing(payout.user)
 
     @admin.display(description=_("payable now"))
     def payable_shown(self, payout: Payout) -> str:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import (
@@ -326,54 +325,11 @@ class PayoutStanding:
 
 def payout_standing(user, *, now: dt.datetime | None = None) -> PayoutStanding:
     """Return the recipient's payable balance and what holds the rest back, as the page and
-    payout_request see it (payout_request calls this under the earnings lock)."""
-    now = now or timezone.now()
-    earnings_account = LedgerAccount.objects.filter(user=user, kind=Kind.EARNINGS).first()
-    earnings = earnings_account.balance if earnings_account else 0
-    last_paid = (
-        Payout.objects.filter(user=user, status=Payout.Status.PAID)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
-    held, held_until = 0, None
-    if last_paid is None and earnings_account is not None:
-        days = int(settings.NEW_RECIPIENT_HOLD_DAYS)
-        young = Transfer.objects.filter(
-            credit=earnings_account, created_at__gt=now - dt.timedelta(days=days)
-        ).exclude(kind=Transfer.Kind.PAYOUT_REVERSAL)
-        totals = young.aggregate(total=Sum("amount"), newest=Max("created_at"))
-        held = min(earnings, int(totals["total"] or 0))
-        if held:
-            held_until = timezone.localdate(totals["newest"] + dt.timedelta(days=days))
-    open_payout = Payout.objects.filter(user=user, status__in=Payout.OPEN_STATUSES).first()
-    reserved = (
-        open_payout.amount
-        if open_payout is not None and open_payout.status == Payout.Status.REQUESTED
-        else 0
-    )
-    account = PayoutAccount.objects.filter(user=user).first()
-    guard_until = None
-    if account is not None and account.details_changed_at is not None:
-        until = account.details_changed_at + dt.timedelta(
-            days=int(settings.PAYOUT_DETAILS_GUARD_DAYS)
-        )
-        guard_until = until if until > now else None
-    trusted = last_paid is not None and (
-        account is not None
-        and (account.details_changed_at is None or account.details_changed_at < last_paid)
-    )
-    return PayoutStanding(
-        earnings=earnings,
-        held=held,
-        held_until=held_until,
-        reserved=reserved,
-        payable=max(0, earnings - held - reserved),
-        account=account,
-        guard_until=guard_until,
-        trusted=trusted,
-        open_payout=open_payout,
-    )
+    payout_request see it (payout_request calls this under the earnings lock). One rule for
+    one recipient or many: payments.payout_queue.payout_standings."""
+    from payments.payout_queue import payout_standings
+
+    return payout_standings([user.pk], now=now)[user.pk]
 
 
 def payouts_for_user(user, limit: int = 20) -> list[Payout]:
