@@ -20,8 +20,8 @@ from flattr.console.registry import support_finders
 from flattr.models import Flattr, Thing
 from flattr.urls_normalize import url_normalize
 from payments.fraud import fraud_return_due
-from payments.models import Deposit
-from payments.selectors import balances_for_user, budget_get
+from payments.models import Deposit, Payout
+from payments.selectors import balances_for_user, budget_get, payout_standing
 
 RESULTS_MAX = 20
 ROWS_SHOWN = 20
@@ -97,6 +97,8 @@ class SupportProfile:
     flattrs_given: list[Flattr]
     things: list[Thing]
     deposits: list[Deposit]
+    payouts: list[Payout]
+    payable_cents: int
     fraud_return_cents: int
     fraud_return_donors: int
 
@@ -118,6 +120,10 @@ def support_profile(user: User) -> SupportProfile:
         ),
         things=list(Thing.objects.filter(owner=user).order_by("-created_at", "-id")[:ROWS_SHOWN]),
         deposits=list(Deposit.objects.filter(user=user).order_by("-created_at")[:ROWS_SHOWN]),
+        payouts=list(
+            Payout.objects.filter(user=user).order_by("-requested_at", "-id")[:ROWS_SHOWN]
+        ),
+        payable_cents=payout_standing(user).payable,
         fraud_return_cents=due.total_cents,
         fraud_return_donors=due.donors,
     )

@@ -87,3 +87,34 @@ def test_payout_requests_are_limited_per_account_and_network(settings):
     payout_attempt_check(user=make_user(), network="198.51.100.0/24")
     with pytest.raises(PaymentError):  # the fourth from 203.0.113.0/24, by another account
         payout_attempt_check(user=make_user(), network="203.0.113.0/24")
+
+
+def test_the_home_panel_shows_the_payout_queue_oldest_first(client, moderator, recipient):
+    from django.urls import reverse
+
+    payout = ask(recipient, 2500)
+    client.force_login(moderator)
+    home = client.get(reverse("admin:index")).text
+    assert "1 payout waiting for approval" in home
+    assert reverse("admin:payments_payout_change", args=[payout.pk]) in home
+    assert "€25.00" in home.split('id="payout-queue"')[1]
+
+
+def test_payouts_export_as_csv_and_show_on_the_support_page(client, moderator, recipient):
+    from django.urls import reverse
+
+    payout = ask(recipient, 2500)
+    client.force_login(moderator)
+    response = client.get(reverse("admin:payments_payout_export"), {"status": "requested"})
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("payout_id,reference,requested_at,username")
+    assert len(lines) == 2 and f"{payout.pk},{payout.reference}" in lines[1]
+    assert ",25.00," in lines[1] and recipient.username in lines[1]
+    assert (
+        client.get(reverse("admin:payments_payout_export"), {"status": "paid"}).status_code == 200
+    )
+
+    support = client.get(reverse("console:support"), {"user": recipient.pk}).text
+    assert "€25.00, waiting for approval" in support
+    assert "Payable now: €25.00" in support  # €50.00 earned, €25.00 reserved by the request
