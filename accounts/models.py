@@ -14,9 +14,27 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    # Not public unless the donor says so: asked on the first flattr (supporter_asked).
     show_as_supporter = models.BooleanField(
-        _("show me as a supporter on things I flattr"), default=True
+        _("show me as a supporter on things I flattr"), default=False
     )
+    supporter_asked = models.BooleanField(_("asked about being a public supporter"), default=False)
+    # Privacy of the public profile (accounts.privacy): what it shows and who may find it.
+    show_giving = models.BooleanField(
+        _("show what I flattred last month on my profile"), default=False
+    )
+    show_receiving = models.BooleanField(
+        _("show my things and their flattr counts on my profile"), default=True
+    )
+    show_supporters = models.BooleanField(_("show who supports me on my profile"), default=True)
+    profile_noindex = models.BooleanField(_("keep my profile out of search engines"), default=False)
+    explore_hidden = models.BooleanField(
+        _("keep my profile and things out of explore and search"), default=False
+    )
+    # Closing (flattr.closing): asked for at closing_requested_at, money settled then; personal
+    # fields erased once the grace period is over (erased_at). Ledger rows keep pointing here.
+    closing_requested_at = models.DateTimeField(_("closing requested at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
     email_notifications = models.BooleanField(
         _("email me about payday, earnings and claims"), default=True
     )
@@ -36,6 +54,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def is_closing(self) -> bool:
+        return self.closing_requested_at is not None
 
     @property
     def public_name(self) -> str:

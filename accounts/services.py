@@ -10,3 +10,10 @@ from accounts.models import User
 def profile_update(*, form: ProfileForm) -> User:
     """Save a validated profile form."""
     return form.save()
+
+
+@transaction.atomic
+def preferred_language_set(*, user: User, language: str) -> None:
+    """Remember the language the user picked in the footer as their profile's language."""
+    User.objects.filter(pk=user.pk).update(preferred_language=language)
+    user.preferred_language = language

@@ -1,5 +1,7 @@
-"""Profile pages: the public profile and the user's own settings."""
+"""The user's own profile settings and language. The public profile is core's
+(flattr.public_views.profile): it shows things and flattrs."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,13 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.adapter import language_cookie_set
 from accounts.forms import ProfileForm
-from accounts.selectors import user_get_public_or_404
-from accounts.services import profile_update
-
-
-def profile_detail(request: HttpRequest, username: str) -> HttpResponse:
-    profile = user_get_public_or_404(username=username)
-    return render(request, "accounts/profile_detail.html", {"profile": profile})
+from accounts.services import preferred_language_set, profile_update
 
 
 @login_required
@@ -29,3 +25,19 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         language_cookie_set(response, language=user.preferred_language)
         return response
     return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, and for a logged-in user also their preferred language, so the
+    choice follows them to every device and into their emails."""
+    from django.views.i18n import set_language
+
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        preferred_language_set(user=request.user, language=language)
+    return response

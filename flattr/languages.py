@@ -9,6 +9,7 @@ import re
 
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 DEFAULT_LANGUAGE = "en_GB"
 # Flattr's ids, language_COUNTRY (Flattr used Java's old codes: iw = Hebrew, in = Indonesian).
@@ -49,10 +50,17 @@ def language_normalize(raw: str) -> str:
     raise ValueError(_("Unknown language."))
 
 
+# Django's LANG_INFO spells some names unlike its own catalogue's msgids, so they would never be
+# translated ("Norwegian Bokmal" vs "Norwegian Bokmål"): name them here, in the catalogue's words.
+_NAMES = {"nb": gettext_noop("Norwegian Bokmål")}
+
+
 def language_name(code: str) -> str:
     """Return the language's name in the active language ("de_DE" → "German" / "Deutsch")."""
-    base = code.split("_")[0]
-    info = LANG_INFO.get(_JAVA_TO_DJANGO.get(base, base))
+    base = _JAVA_TO_DJANGO.get(code.split("_")[0], code.split("_")[0])
+    if base in _NAMES:
+        return _(_NAMES[base])
+    info = LANG_INFO.get(base)
     return _(info["name"]) if info else code
 
 

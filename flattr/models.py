@@ -179,3 +179,26 @@ class LegacyFlattrId(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value} → {self.user}"
+
+
+class DataExport(models.Model):
+    """One "your data" download: a zip built by a Celery task (flattr.data_export), mailed as a
+    link. The zip lives in the database for DATA_EXPORT_DAYS so any web process can serve it
+    (web processes keep no files); the token in the link is unguessable and the download also
+    needs the owner's login."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    content = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.user_id}"

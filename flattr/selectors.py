@@ -325,7 +325,7 @@ def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]
 def flattr_counts_on_payday(flattr: Flattr) -> bool:
     """Return whether payday splits the budget over this flattr.
 
-    The Python twin of flattr's view flattr_live_flattr (migration 0003), which payday reads: a
+    The Python twin of flattr's view flattr_live_flattr (migration 0004), which payday reads: a
     flattr counts unless its thing is closed or banned (hidden things are only unlisted and
     count), its thing pays the donor's own account (a claimed account the donor flattred before
     claiming it), or the donor or the recipient is suspended or marked as fraud. Needs `donor`

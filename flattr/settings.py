@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "flattr.tasks.subscriptions_renew",
         "schedule": crontab(minute=5, hour=0, day_of_month=1),
     },
+    "accounts-erase-daily": {
+        "task": "flattr.tasks.accounts_erase_due",
+        "schedule": crontab(minute=45, hour=3),
+    },
     "twitter-expire-daily": {
         "task": "twitter_claims.tasks.pools_expire",
         "schedule": crontab(minute=15, hour=3),
@@ -265,6 +269,14 @@ MFA_TOTP_ISSUER = "Flattr"
 # Accept the previous and next 30-second code too: phone clocks drift (a used code still cannot
 # be replayed, allauth remembers it for the whole window).
 MFA_TOTP_TOLERANCE = 1
+# Profiles live at /<username>/ (flattr.public_views.profile): names that are top-level paths,
+# or might become one, cannot be usernames.
+ACCOUNT_USERNAME_BLACKLIST = [
+    "accounts", "admin", "api", "bench", "button", "dashboard", "embed", "explore", "favicon.ico",
+    "flattr", "flattrs", "healthz", "i18n", "js", "oauth", "payments", "profile", "rest",
+    "robots.txt", "sitemap.xml", "static", "submit", "subscriptions", "thing", "things",
+    "transparency", "twitter", "users",
+]  # fmt: skip
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 
@@ -377,6 +389,11 @@ PAYOUT_COUNTRY = env.str("PAYOUT_COUNTRY", default="DE")
 # When the bank usually has the money after the payout is sent, if Stripe gives no date.
 PAYOUT_EXPECTED_DAYS = env.int("PAYOUT_EXPECTED_DAYS", default=3)
 NOTIFY_THRESHOLD_CENTS = env.int("NOTIFY_THRESHOLD_CENTS", default=1000)
+# Where "to charity" money goes (unused budgets by choice, closed accounts' money), by name.
+CHARITY_NAME = env.str("CHARITY_NAME", default="Wikimedia Deutschland")
+CHARITY_URL = env.str("CHARITY_URL", default="https://www.wikimedia.de/")
+# Days between closing an account (money settled at once) and erasing its personal data.
+CLOSING_GRACE_DAYS = 7
 # Payday splits and posts donors in chunks, each its own transaction (a crash redoes at most one
 # chunk): at least PAYDAY_CHUNK_DONORS donors each, and at most PAYDAY_CHUNKS_MAX chunks (every
 # chunk updates the balance of most payees once, so their number must not grow with the payday).

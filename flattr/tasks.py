@@ -23,3 +23,19 @@ def subscriptions_renew() -> int:
     from flattr.services import subscriptions_renew as renew
 
     return renew()
+
+
+@shared_task(name="flattr.tasks.data_export_build")
+def data_export_build(export_id: int) -> None:
+    """Build a "your data" zip and mail its link (idempotent: a built export is skipped)."""
+    from flattr.data_export import data_export_build as build
+
+    build(export_id=export_id)
+
+
+@shared_task(name="flattr.tasks.accounts_erase_due")
+def accounts_erase_due() -> int:
+    """Erase the personal data of accounts closed 7 days ago (beat: daily)."""
+    from flattr.closing import accounts_erase_due as erase
+
+    return erase()

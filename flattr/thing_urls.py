@@ -7,10 +7,10 @@ Paths Flattr used are kept so old snippets work by changing the host: `/submit/a
 
 from django.urls import path, re_path
 
-from flattr import button_views, legacy_views, views
+from flattr import button_views, legacy_views, public_views, views
 
 urlpatterns = [
-    path("explore/", views.explore, name="explore"),
+    path("explore/", public_views.explore, name="explore"),
     path("things/submit/", views.thing_submit, name="thing_submit"),
     path("things/mine/", views.my_things, name="my_things"),
     path("thing/<int:thing_id>/", views.thing_detail, name="thing_detail"),

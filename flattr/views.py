@@ -1,7 +1,8 @@
-"""Site pages of the core app: home, the dashboard, things, flattring and auto-submit.
+"""Site pages of the core app: the dashboard, things, flattring and auto-submit.
 
 Views parse input, call one service or selector and render; refusals (FlattrError) become a
-message in plain words. The embeddable button lives in flattr.button_views.
+message in plain words. The embeddable button lives in flattr.button_views, the public pages
+(home, explore, profiles) in flattr.public_views.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.privacy import supporter_choice_set
 from flattr.auto_submit import auto_submit_parse
 from flattr.embed import embed_snippets
 from flattr.errors import FlattrError
@@ -35,7 +37,6 @@ from flattr.selectors import (
     thing_get_or_404,
     thing_supporters,
     things_for_owner,
-    things_search,
 )
 from flattr.services import (
     flattr_add,
@@ -55,13 +56,6 @@ PAYMENT_PAGES = {
     "wallet": (("payments:wallet",), "/payments/wallet/"),
 }
 DASHBOARD_THINGS = 5
-# A search longer than this is cut: no title, tag or URL fragment worth finding is longer, and
-# every character is matched with ILIKE against four columns.
-SEARCH_QUERY_MAX = 200
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "flattr/home.html")
 
 
 @never_cache
@@ -132,28 +126,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 # ---- Things -------------------------------------------------------------------------------
-
-
-@require_GET
-def explore(request: HttpRequest) -> HttpResponse:
-    """Search and browse public things."""
-    query = request.GET.get("q", "")[:SEARCH_QUERY_MAX]
-    category = request.GET.get("category", "")
-    sort = "recent" if request.GET.get("sort") == "recent" else "popular"
-    page = things_search(query=query, category=category, sort=sort, page=request.GET.get("page"))
-    base_query = urlencode({k: v for k, v in (("q", query), ("category", category)) if v})
-    return render(
-        request,
-        "flattr/explore.html",
-        {
-            "page": page,
-            "query": query,
-            "category": category if category in Thing.Category.values else "",
-            "sort": sort,
-            "categories": Thing.Category.choices,
-            "base_query": base_query,
-        },
-    )
 
 
 @require_GET
@@ -316,7 +288,21 @@ def thing_flattr(request: HttpRequest, thing_id: int) -> HttpResponse:
             )
             % {"title": thing.title},
         )
-    return redirect(thing)
+        if not request.user.supporter_asked:
+            # The first flattr asks whether to be named as a supporter; unticked means no.
+            # A button that did not ask (explore's) records no and says where to change it.
+            supporter_choice_set(
+                user=request.user, show=request.POST.get("show_as_supporter") == "1"
+            )
+            if request.POST.get("supporter_asked") != "1":
+                messages.info(
+                    request,
+                    _(
+                        "Your name is not shown among the supporters of what you flattr. "
+                        "You can change that in your privacy settings."
+                    ),
+                )
+    return redirect(_next_or(request, thing.get_absolute_url()))
 
 
 @login_required

@@ -17,7 +17,7 @@ from payments.templatetags.money import format_cents
 CENTS_PER_UNIT = 100
 # Digits, then optionally a decimal point or comma and one or two digits. No signs, exponents,
 # grouping separators, NaN or Infinity.
-AMOUNT_RE = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+AMOUNT_RE = re.compile(r"^(\d{1,30})(?:[.,](\d{1,2}))?$")
 CUSTOM = "custom"
 TEST_CARD_CHOICES = [
     ("visa", _("Visa that pays (pm_card_visa)")),

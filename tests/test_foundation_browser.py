@@ -96,7 +96,7 @@ def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
     tab.get_by_label("Username").fill("newbie")
     tab.get_by_label("Password:", exact=True).fill(PASSWORD)
     tab.get_by_label("Password (again)").fill(PASSWORD + " typo")
-    tab.get_by_role("button", name="Sign Up").click()
+    tab.get_by_role("button", name="Sign up").click()
 
     # The error sits with the field it is about, announced through aria-describedby.
     again = tab.get_by_label("Password (again)")
@@ -107,7 +107,7 @@ def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
 
     tab.get_by_label("Password:", exact=True).fill(PASSWORD)
     tab.get_by_label("Password (again)").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign Up").click()
+    tab.get_by_role("button", name="Sign up").click()
     tab.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
     assert User.objects.filter(username="newbie").exists()
 
@@ -118,7 +118,7 @@ def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
 
     tab.get_by_label("Login").fill("newbie")
     tab.get_by_label("Password:", exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name="Sign In").click()
+    tab.get_by_role("button", name="Log in").click()
     tab.wait_for_url(live_server.url + "/dashboard/")
     tab.get_by_role("button", name="Menu").click()
     assert tab.get_by_role("button", name="Log out").is_visible()

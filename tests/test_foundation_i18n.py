@@ -1,4 +1,5 @@
-"""German is complete for the project templates and accounts, and the compiled catalogues match."""
+"""German is complete in every catalogue (no fuzzy or missing entry, for templates and Python
+strings of every app), and the compiled catalogues match."""
 
 import ast
 import gettext
@@ -12,10 +13,11 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# The catalogues this part of the project owns: templates/ (and static/) share locale/.
+# Every catalogue of the project: templates/ (and static/) share locale/, each app has its own.
+APPS = ("accounts", "payments", "flattr", "twitter_claims")
 OWN_CATALOGUES = {
     "templates": BASE_DIR / "locale" / "de" / "LC_MESSAGES" / "django.po",
-    "accounts": BASE_DIR / "accounts" / "locale" / "de" / "LC_MESSAGES" / "django.po",
+    **{app: BASE_DIR / app / "locale" / "de" / "LC_MESSAGES" / "django.po" for app in APPS},
 }
 
 pytestmark = pytest.mark.skipif(
@@ -118,7 +120,7 @@ def test_the_committed_mo_file_matches_its_po_file(owner, tmp_path):
         ), f"run: msgfmt -o {po.with_suffix('.mo')} {po}"
 
 
-@pytest.mark.parametrize("folder", ["templates", "accounts"])
+@pytest.mark.parametrize("folder", ["templates", *APPS])
 def test_every_string_in_the_folder_has_german(folder, tmp_path):
     translations = all_translations()
 

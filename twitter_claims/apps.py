@@ -27,6 +27,10 @@ class TwitterClaimsConfig(AppConfig):
         from payments.payday import payday_finished
 
         payday_finished.connect(_payday_finished, dispatch_uid="twitter_claims_notices")
+        # "Your data" lists the X account a user claimed.
+        from flattr.data_export import data_section_register
+
+        data_section_register("connected_accounts", _connected_accounts)
 
         # The admin console's fraud review and support search learn about claims from us.
         from flattr.console.registry import review_check_register, support_finder_register
@@ -40,3 +44,13 @@ def _payday_finished(sender, payday, **kwargs) -> None:
     from twitter_claims.services import notices_after_payday
 
     notices_after_payday(payday)
+
+
+def _connected_accounts(user) -> list[dict]:
+    from twitter_claims.models import PlatformAccount
+
+    return list(
+        PlatformAccount.objects.filter(claimed_by=user)
+        .order_by("id")
+        .values("provider", "user_id", "handle", "name", "claimed_at")
+    )

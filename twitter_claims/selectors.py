@@ -119,9 +119,10 @@ def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
     )
 
 
-def waiting_list(*, limit: int = 50) -> QuerySet[PlatformAccount]:
-    """Return the unclaimed accounts with the largest held pools, each with `donors`."""
-    return (
+def waiting_list(*, limit: int | None = 50) -> QuerySet[PlatformAccount]:
+    """Return the unclaimed accounts with the largest held pools, each with `donors` (all of
+    them with limit=None, for a paginator)."""
+    accounts = (
         PlatformAccount.objects.filter(
             provider=PROVIDER,
             claimed_by__isnull=True,
@@ -130,8 +131,9 @@ def waiting_list(*, limit: int = 50) -> QuerySet[PlatformAccount]:
         )
         .select_related("pool")
         .annotate(donors=Coalesce(_held_donors_subquery(), 0))
-        .order_by("-pool__balance", "pk")[:limit]
+        .order_by("-pool__balance", "pk")
     )
+    return accounts if limit is None else accounts[:limit]
 
 
 def waiting_totals() -> dict[str, int]:

@@ -16,6 +16,7 @@ from allauth.account.utils import perform_login
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -37,6 +38,7 @@ from twitter_claims.x_gateway import HANDLE_RE
 
 # What each refusal looks like over HTTP: the request was fine but the state forbids it (409),
 # X is down (503), or the round trip itself was bad (400).
+WAITING_PAGE_SIZE = 50
 ERROR_STATUS = {
     "already_claimed": 409,
     "user_has_account": 409,
@@ -89,7 +91,10 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_GET
 def waiting(request: HttpRequest) -> HttpResponse:
     """Waiting to be claimed: the largest held pools, each with a link to share."""
-    accounts = list(selectors.waiting_list(limit=50))
+    page = Paginator(selectors.waiting_list(limit=None), WAITING_PAGE_SIZE).get_page(
+        request.GET.get("page", 1)
+    )
+    accounts = list(page.object_list)
     for account in accounts:
         account.tell_url = _tell_url(
             account.handle, request.build_absolute_uri(account.get_absolute_url())
@@ -99,6 +104,7 @@ def waiting(request: HttpRequest) -> HttpResponse:
         "twitter_claims/waiting.html",
         {
             "accounts": accounts,
+            "page": page,
             "totals": selectors.waiting_totals(),
             "hold_days": settings.UNCLAIMED_HOLD_DAYS,
         },

@@ -14,7 +14,7 @@
 -- `unused_to_charity` gives min(budget, funds) to charity. A frozen account (a negative
 -- receivable) gives nothing. All amounts are integer cents and never negative.
 WITH live AS (
-    -- Flattrs that count, read through core's view flattr_live_flattr (flattr's migration 0003:
+    -- Flattrs that count, read through core's view flattr_live_flattr (flattr's migration 0004:
     -- open (not closed), unbanned things, never the donor's own account, no suspended or
     -- fraud-marked donor or recipient).
     SELECT l.flattr_id, l.donor_id, l.thing_id, l.created_at, l.payee_id,

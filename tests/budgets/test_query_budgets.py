@@ -112,7 +112,7 @@ def test_the_dashboard_costs_the_same_queries_with_3_or_30_flattrs(n, query_budg
 def test_a_thing_page_costs_the_same_queries_with_3_or_30_supporters(n, query_budget):
     thing = make_thing(title="Popular")
     for _ in range(n):
-        make_flattr(make_donor(), thing, month=month_start())
+        make_flattr(make_donor(show_as_supporter=True), thing, month=month_start())
     client = logged_in(make_donor(funds=5000))
     with query_budget(
         [
@@ -133,7 +133,8 @@ def test_a_thing_page_costs_the_same_queries_with_3_or_30_supporters(n, query_bu
 
 @pytest.mark.parametrize("n", SIZES)
 def test_a_flattr_post_costs_the_same_queries_with_3_or_30_flattrs_before_it(n, query_budget):
-    donor = make_donor(budget=1000, funds=5000)
+    # Asked already: the first flattr of all also records the supporter answer (one UPDATE).
+    donor = make_donor(budget=1000, funds=5000, supporter_asked=True)
     for _ in range(n):
         make_flattr(donor, make_thing(), month=month_start())
     thing = make_thing(title="One more")
@@ -242,11 +243,13 @@ def test_explore_costs_the_same_queries_with_3_or_30_things(n, query_budget):
         [
             "flattr_thing: how many things match (the paginator)",
             "flattr_thing: one page of things with owners and counts",
+            "flattr_thing: the most used tags (explore's tag links)",
         ]
     ):
         response = Client().get(reverse("explore"))
     assert response.status_code == 200
-    assert len(response.context["page"].object_list) == min(n + 1, 20)
+    # Twitter/X accounts have their own list (waiting to be claimed), not explore's.
+    assert len(response.context["page"].object_list) == min(n, 20)
 
 
 @pytest.mark.parametrize("n", SIZES)

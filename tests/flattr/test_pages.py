@@ -165,7 +165,9 @@ def test_my_things_lists_the_owners_things_with_counts(publisher_client, thing, 
 
 
 def test_the_thing_page_shows_title_owner_count_and_supporters_who_allow_it(client, thing):
-    shown = fund_user(make_user(username="visible", display_name="Vera Visible"))
+    shown = fund_user(
+        make_user(username="visible", display_name="Vera Visible", show_as_supporter=True)
+    )
     shy = fund_user(make_user(username="shy", display_name="Sam Shy", show_as_supporter=False))
     flattr_add(donor=shown, thing=thing)
     flattr_add(donor=shy, thing=thing)

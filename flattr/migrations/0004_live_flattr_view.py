@@ -27,8 +27,8 @@ WHERE NOT t.closed
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("flattr", "0002_legacy_markup"),
-        ("accounts", "0002_moderation"),
+        ("flattr", "0003_merge_0002_data_export_and_search_0002_legacy_markup"),
+        ("accounts", "0003_moderation"),
     ]
 
     operations = [

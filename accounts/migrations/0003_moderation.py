@@ -27,7 +27,7 @@ DROP FUNCTION IF EXISTS accounts_insert_only();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_privacy_and_closing'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
