@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import Resolver404, resolve
 
@@ -33,14 +34,24 @@ def _users(ids) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("username")[:RESULTS_MAX])
 
 
+def _our_host(host: str | None) -> bool:
+    """Return whether a URL with this host is one of this site's pages (or just a path)."""
+    if not host:
+        return True
+    ours = {urlsplit(settings.SITE_URL).hostname, *settings.ALLOWED_HOSTS} - {"*"}
+    return host.lower() in {name.lstrip(".").lower() for name in ours if name}
+
+
 def _from_url(term: str) -> list[User]:
     """A profile or thing page of ours, or the web address of a submitted thing."""
     parts = urlsplit(term)
-    try:
-        match = resolve(parts.path or "/")
-    except Resolver404:
-        match = None
-    if match is not None and match.url_name == "profile":
+    match = None
+    if _our_host(parts.hostname):
+        try:
+            match = resolve(parts.path or "/")
+        except Resolver404:
+            match = None
+    if match is not None and "username" in match.kwargs:  # a profile, old or new address
         return _users(
             User.objects.filter(username=match.kwargs["username"]).values_list("pk", flat=True)
         )

@@ -49,6 +49,7 @@ def dora():
         "DORA",
         "dora@mail.example",
         "http://testserver/profile/dora/",
+        "http://testserver/dora/",
         "https://blog.example.org/dora-post",
         "@dora_x",
         "https://x.com/dora_x",
