@@ -32,7 +32,8 @@ def thing_delete(*, thing: Thing, actor) -> bool:
     """Delete the owner's thing; return True if its row is gone.
 
     A thing that was ever flattred stays in the books (its flattrs and payday shares point at
-    it), so it is hidden instead: gone from every listing and page, but kept for statements.
+    it), so it is closed and unlisted instead (`closed`: no more flattrs, its page shown to its
+    owner only; `hidden`: out of every listing), but kept for statements.
     Raise FlattrError `not_found` unless `actor` owns it.
     """
     thing = (
@@ -45,7 +46,9 @@ def thing_delete(*, thing: Thing, actor) -> bool:
         raise FlattrError("not_found")
     thing_id, keys = thing.pk, thing_button_keys(thing)
     if thing.flattrs.exists():
-        Thing.objects.filter(pk=thing_id).update(hidden=True, updated_at=timezone.now())
+        Thing.objects.filter(pk=thing_id).update(
+            hidden=True, closed=True, updated_at=timezone.now()
+        )
         deleted = False
     else:
         thing.subscriptions.all().delete()

@@ -29,7 +29,11 @@ def thing(publisher):
 
 @pytest.fixture
 def donor(db):
-    return fund_user(make_user(username="anna", display_name="Anna Donor"))
+    # A public supporter (the site's default is not public since the public site's privacy
+    # settings): Flattr's public activities and thing flattrs list her.
+    return fund_user(
+        make_user(username="anna", display_name="Anna Donor", show_as_supporter=True)
+    )
 
 
 def token_for(user, scopes="flattr thing email extendedread") -> str:

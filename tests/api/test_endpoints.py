@@ -19,7 +19,7 @@ def test_thing_is_flattrs_full_object(api, thing):
     assert body["owner"] == {
         "type": "user",
         "resource": "http://testserver/rest/v2/users/pat",
-        "link": "http://testserver/profile/pat/",
+        "link": "http://testserver/pat/",
         "username": "pat",
     }
     assert "flattred" not in body  # no token, no viewer fields
@@ -106,7 +106,8 @@ def test_create_update_delete(publisher_api, publisher, donor_api):
         "title=Mine+now",
         content_type="application/x-www-form-urlencoded",
     )
-    assert other.status_code == 404  # hidden: not even visible to others
+    # Hidden is only unlisted (as on Flattr): others still see the thing, but may not change it.
+    assert other.status_code == 403
     assert publisher_api.delete(f"/rest/v2/things/{thing.pk}").status_code == 204
     assert not Thing.objects.filter(pk=thing.pk).exists()
 
