@@ -22,10 +22,32 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
+        (
+            _("Privacy"),
+            {
+                "fields": (
+                    "supporter_asked",
+                    "show_giving",
+                    "show_receiving",
+                    "show_supporters",
+                    "profile_noindex",
+                    "explore_hidden",
+                )
+            },
+        ),
+        (_("Closing"), {"fields": ("closing_requested_at", "erased_at")}),
         # Moderation changes only through the console's support page (a reason is recorded).
         (_("Moderation"), {"fields": ("suspended_at", "mark", "signup_network")}),
     )
-    readonly_fields = ("suspended_at", "mark", "signup_network", "last_login", "date_joined")
+    readonly_fields = (
+        "closing_requested_at",
+        "erased_at",
+        "suspended_at",
+        "mark",
+        "signup_network",
+        "last_login",
+        "date_joined",
+    )
     list_display = (
         "username",
         "email",
@@ -41,6 +63,7 @@ class UserAdmin(DjangoUserAdmin):
         "mark",
         "preferred_language",
         "email_notifications",
+        ("closing_requested_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("username", "email", "display_name", "=signup_network")
 

@@ -4,9 +4,9 @@ Core is the lowest layer that knows all the parts, so it runs the steps, each th
 that owns the rows:
 
 1. payments settles the money as the user chose (payments.closing.closing_settle);
-2. core stops the user's things taking flattrs (hidden) and drops the pending flattrs on them
-   and the user's own pending flattrs and subscriptions, so payday never splits a budget onto
-   a closed account;
+2. core stops the user's things taking flattrs (closed, and hidden from listings) and drops
+   the pending flattrs on them and the user's own pending flattrs and subscriptions, so payday
+   never splits a budget onto a closed account;
 3. accounts deactivates the account (accounts.closing.account_closing_start);
 4. after CLOSING_GRACE_DAYS a daily task gives whatever arrived since to charity (payments),
    anonymises the things (core) and erases the personal fields (accounts). Ledger rows stay,
@@ -44,10 +44,14 @@ def _pending_flattrs():
 
 @transaction.atomic
 def things_close(*, user) -> int:
-    """Hide the user's things and drop every pending flattr on them, and the user's own pending
-    flattrs and running subscriptions. Return how many flattrs were dropped."""
+    """Close and unlist the user's things and drop every pending flattr on them, and the user's
+    own pending flattrs and running subscriptions. Return how many flattrs were dropped.
+
+    `hidden` alone only unlists (Flattr's meaning); `closed` is what refuses new flattrs."""
     thing_ids = list(_user_things(user).values_list("pk", flat=True))
-    Thing.objects.filter(pk__in=thing_ids).update(hidden=True, updated_at=timezone.now())
+    Thing.objects.filter(pk__in=thing_ids).update(
+        hidden=True, closed=True, updated_at=timezone.now()
+    )
     dropped, _ = _pending_flattrs().filter(Q(thing_id__in=thing_ids) | Q(donor=user)).delete()
     Subscription.objects.filter(
         Q(donor=user) | Q(thing_id__in=thing_ids), cancelled_at__isnull=True
@@ -81,6 +85,7 @@ def _things_anonymise(*, user_ids: list[int]) -> None:
         description="",
         tags=[],
         hidden=True,
+        closed=True,
         url=Concat(Value("closed:"), Cast("id", output_field=CharField())),
     )
     DataExport.objects.filter(user_id__in=user_ids).delete()

@@ -60,6 +60,7 @@ def things_listable() -> QuerySet[Thing]:
     and is not closing their account. Twitter/X accounts have their own list (waiting)."""
     return Thing.objects.filter(
         hidden=False,
+        closed=False,
         banned=False,
         owner__isnull=False,
         owner__is_active=True,
@@ -162,7 +163,7 @@ _TAGS_SQL = """
     FROM flattr_thing t
     JOIN accounts_user u ON u.id = t.owner_id
     CROSS JOIN LATERAL unnest(t.tags) AS tag
-    WHERE NOT t.hidden AND NOT t.banned AND u.is_active AND NOT u.explore_hidden
+    WHERE NOT t.hidden AND NOT t.closed AND NOT t.banned AND u.is_active AND NOT u.explore_hidden
       AND u.closing_requested_at IS NULL
     GROUP BY tag
     ORDER BY n DESC, tag
@@ -182,7 +183,8 @@ def tags_popular(*, limit: int = 24) -> list[str]:
 
 def profile_things(owner, *, page: int | str = 1) -> Page:
     """Return one page of the owner's visible things with their counts, most flattred first."""
-    things = Thing.objects.filter(owner=owner, hidden=False, banned=False).select_related("owner")
+    things = Thing.objects.filter(owner=owner, hidden=False, closed=False, banned=False)
+    things = things.select_related("owner")
     things = _with_counts(things, month_start()).order_by("-flattr_count", "-created_at", "-id")
     return Paginator(things, PROFILE_THINGS).get_page(page)
 

@@ -36,7 +36,7 @@ urlpatterns = [
     re_path(r"^js/(?:[0-9][0-9.]{0,9}/)?load\.js$", button_views.loader_js),  # 0.5.0, 0.6.1…
     path("api/flattr.js", legacy_views.vars_script, name="vars_script"),
     path("button/load.js", legacy_views.vars_script),
-    path("view/", button_views.button_view),  # button.flattr.com/view/?fid=… (2016)
+    path("view/", button_views.button_view, name="button_view_2016"),  # button.flattr.com (2016)
     re_path(r"^(?:button/)?(?P<name>[a-z0-9-]+\.png)$", legacy_views.legacy_image),
     path("migrate/", legacy_views.migrate, name="migrate"),
     re_path(r"^@(?P<username>[\w.@+-]{1,150})/?$", legacy_views.profile_at),

@@ -38,10 +38,17 @@ urlpatterns = [
     path("transparency/", transparency_views.transparency, name="transparency"),
     path("transparency.csv", transparency_views.transparency_csv, name="transparency_csv"),
     path("transparency.json", transparency_views.transparency_json, name="transparency_json"),
-    path("explore/tag/<str:tag>/", public_views.explore_tag, name="explore_tag"),
+    # <path:>: a tag may contain "/" (tags are free text), and its link must still reverse.
+    path("explore/tag/<path:tag>/", public_views.explore_tag, name="explore_tag"),
     path("payments/", include("payments.urls")),
     path("twitter/", include("twitter_claims.urls")),
     path("platforms/flattr/", platform_views.account_flattr_any, name="platform_flattr_any"),
+    path("platforms/connected/", platform_views.connected, name="platform_connected"),
+    path(
+        "platforms/connected/<int:account_id>/disconnect/",
+        platform_views.disconnect,
+        name="platform_disconnect",
+    ),
     re_path(r"^(?P<provider>github|mastodon|facebook)/", include("twitter_claims.provider_urls")),
     path("", include("flattr.api.urls")),
     path("", include("flattr.thing_urls")),

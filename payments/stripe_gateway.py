@@ -76,7 +76,6 @@ class SavedCard:
     label: str  # e.g. "visa •••• 4242"
 
 
-@functools.cache
 def _connect_client() -> stripe.StripeClient:
     """Return a client for the Connect calls (payout accounts, transfers, payouts)."""
     retries = PRODUCTION_NETWORK_RETRIES if settings.PRODUCTION else 0
@@ -84,6 +83,7 @@ def _connect_client() -> stripe.StripeClient:
     return _client_for(settings.STRIPE_SECRET_KEY, base, retries)
 
 
+@functools.cache
 def _client_for(api_key: str, api_base: str, retries: int) -> stripe.StripeClient:
     base_addresses = {"api": api_base} if api_base else None
     return stripe.StripeClient(api_key, base_addresses=base_addresses, max_network_retries=retries)

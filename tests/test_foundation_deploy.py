@@ -86,8 +86,12 @@ def test_the_compose_file_validates_against_the_compose_specification():
 def test_the_compose_stack_has_its_five_services_each_with_a_health_check(compose):
     services = compose["services"]
 
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    # Plus `migrate`, a one-shot job (migrations as the tables' owner) the app services wait for.
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "migrate"}
     for name, service in services.items():
+        if name == "migrate":
+            assert service["restart"] == "no"
+            continue
         assert "test" in service["healthcheck"], name
         assert service["restart"] == "unless-stopped", name
 
@@ -98,20 +102,27 @@ def test_the_app_services_wait_for_healthy_databases_and_read_env(compose):
         assert service["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
         }, name
         assert service["env_file"] == [{"path": ".env", "required": True}], name
         assert service["environment"]["FLATTR_ENV"] == "production", name
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0", name
         assert "@postgres:5432/flattr" in service["environment"]["DATABASE_URL"], name
+        # The site's role, which may not TRUNCATE, ALTER or disable triggers (bin/db-roles.sql).
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://flattr_web:"), name
 
 
 def test_web_migrates_collects_static_then_runs_gunicorn(compose):
+    """Migrations run first, as the tables' owner, in the one-shot `migrate` service."""
+    migrate = compose["services"]["migrate"]
     command = " ".join(compose["services"]["web"]["command"])
 
-    migrate = command.index("manage.py migrate")
+    assert " ".join(migrate["command"]) == "python manage.py migrate --no-input"
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://flattr:")
+    assert "manage.py migrate" not in command
     collect = command.index("manage.py collectstatic")
     gunicorn = command.index("exec gunicorn flattr.wsgi")
-    assert migrate < collect < gunicorn
+    assert collect < gunicorn
     assert "/healthz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
 
 

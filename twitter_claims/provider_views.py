@@ -257,7 +257,12 @@ def welcome(request: HttpRequest, provider: str) -> HttpResponse:
     record = selectors.accounts_linked_to(request.user).filter(provider=found.key).first()
     if record is None:
         return redirect("dashboard")
-    context = {"provider": found, "account": record, "summary": selectors.claim_summary(record)}
+    context = {
+        "provider": found,
+        "account": record,
+        "summary": selectors.claim_summary(record),
+        "hold_days": settings.UNCLAIMED_HOLD_DAYS,
+    }
     return render(request, "twitter_claims/provider_welcome.html", context)
 
 
@@ -338,3 +343,36 @@ def proof_status(request: HttpRequest, provider: str, code_id: int) -> HttpRespo
         return redirect("platform_proof", provider=found.key, code_id=code.pk)
     code.refresh_from_db()
     return render(request, "twitter_claims/provider_proof.html", {"provider": found, "code": code})
+
+
+@login_required
+@require_GET
+def connected(request: HttpRequest) -> HttpResponse:
+    """Settings → connected accounts: every platform account this user claimed, on any
+    platform, with what it brought; disconnect; connect another."""
+    accounts = list(selectors.accounts_linked_to(request.user))
+    for record in accounts:
+        record.summary = selectors.claim_summary(record)
+    # X has its own settings page; a Facebook page is connected from the page's own page.
+    others = [p for p in provider_list() if p.key != "twitter" and not p.needs_target]
+    context = {"accounts": accounts, "providers": others}
+    return render(request, "twitter_claims/provider_connected.html", context)
+
+
+@require_POST
+@login_required
+def disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Unlink one connected account; money it brought stays in the user's earnings."""
+    try:
+        record = claims.account_disconnect(account_id=account_id, user=request.user)
+    except FlattrError:
+        raise Http404("No such connected account.") from None
+    messages.success(
+        request,
+        _(
+            "%(account)s is no longer connected. What it brought stays in your earnings; new "
+            "flattrs of it wait for its owner again."
+        )
+        % {"account": record.label},
+    )
+    return redirect("platform_connected")

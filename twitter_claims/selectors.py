@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from flattr.models import Flattr
 from payments.models import LedgerAccount, Share, Transfer
+from payments.months import month_next, month_start
 from twitter_claims.models import OwnerNotice, PendingHandle, PlatformAccount
 
 PROVIDER = PlatformAccount.Provider.TWITTER
@@ -193,17 +194,37 @@ class ClaimSummary:
     credited_cents: int  # everything moved from the pool to the owner (claim and sweeps)
     shares: int
     donors: int
+    # What had gone back to its donors before the claim (it lost the race to expiry).
+    returned_cents: int = 0
+    returned_donors: int = 0
+    # Flattrs not split yet: they reach the owner on the next payday.
+    pending_flattrs: int = 0
+    next_payday: dt.date | None = None
 
 
 def claim_summary(account: PlatformAccount) -> ClaimSummary:
-    """Return what the owner received from the pool when (and since) they claimed it."""
+    """Return what the owner received from the pool when (and since) they claimed it, and
+    what had gone back to its donors instead."""
     credited = Transfer.objects.filter(
         kind=Transfer.Kind.CLAIM, debit_id=account.pool_id
     ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
     claimed = Share.objects.filter(payee_id=account.pool_id, state=Share.State.CLAIMED).aggregate(
         shares=Count("id"), donors=Count("donor_id", distinct=True)
     )
-    return ClaimSummary(credited_cents=credited, shares=claimed["shares"], donors=claimed["donors"])
+    returned = Share.objects.filter(payee_id=account.pool_id, state=Share.State.RETURNED).aggregate(
+        total=Coalesce(Sum("amount"), 0), donors=Count("donor_id", distinct=True)
+    )
+    return ClaimSummary(
+        credited_cents=credited,
+        shares=claimed["shares"],
+        donors=claimed["donors"],
+        returned_cents=returned["total"],
+        returned_donors=returned["donors"],
+        pending_flattrs=Flattr.objects.filter(
+            thing_id=account.thing_id, share__isnull=True
+        ).count(),
+        next_payday=month_next(month_start()),
+    )
 
 
 def donors_of_account(account: PlatformAccount) -> list[int]:

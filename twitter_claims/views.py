@@ -337,6 +337,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
         {
             "account": account,
             "summary": selectors.claim_summary(account),
+            "hold_days": settings.UNCLAIMED_HOLD_DAYS,
             "email_verified": EmailAddress.objects.filter(
                 user=request.user, verified=True
             ).exists(),

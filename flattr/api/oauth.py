@@ -10,7 +10,7 @@ Flattr documented: `{"access_token", "token_type": "bearer", "scope"}`, no-store
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -23,6 +23,30 @@ from flattr.api.auth import scopes_split
 
 def _scope_fix(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, " ".join(scopes_split(v)) if k == "scope" else v) for k, v in pairs]
+
+
+def _redirect_uri_fix(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Repair the callback of a token request the way Flattr's clients send it.
+
+    The WordPress plugin urlencodes its callback before its HTTP client encodes the body again,
+    so the URL arrives still encoded once; other clients leave `redirect_uri` out of the token
+    request altogether. An encoded callback is decoded; a missing one is taken from the code's
+    grant, which holds the callback the code was issued for (so nothing an attacker sends can
+    redirect anywhere: the code is only ever bound to its own registered callback).
+    """
+    data = dict(pairs)
+    uri = data.get("redirect_uri", "")
+    for _round in range(2):
+        if uri and "://" not in uri and "%3A" in uri.upper():
+            uri = unquote(uri)
+    if not uri and data.get("grant_type") == "authorization_code" and data.get("code"):
+        from oauth2_provider.models import Grant
+
+        grant = Grant.objects.filter(code=data["code"][:255]).only("redirect_uri").first()
+        uri = grant.redirect_uri if grant is not None else ""
+    if not uri:
+        return pairs
+    return [(k, v) for k, v in pairs if k != "redirect_uri"] + [("redirect_uri", uri)]
 
 
 class FlattrOAuthLibCore(OAuthLibCore):
@@ -45,7 +69,7 @@ class FlattrOAuthLibCore(OAuthLibCore):
             pairs = [(str(k), str(v)) for k, v in data.items()] if isinstance(data, dict) else []
         else:
             pairs = super().extract_body(request)
-        return _scope_fix(pairs)
+        return _redirect_uri_fix(_scope_fix(pairs))
 
 
 class FlattrAuthorizationView(AuthorizationView):

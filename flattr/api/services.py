@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+from oauth2_provider.models import (
+    AccessToken,
+    Application,
+    Grant,
+    RefreshToken,
+    set_token_value,
+)
 from oauthlib.common import generate_token
 
 from flattr.api.auth import SCOPES, scopes_split
@@ -133,9 +139,9 @@ def personal_token_create(*, user, scopes) -> NewToken:
     expires = timezone.now() + dt.timedelta(
         seconds=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]
     )
-    token = AccessToken.objects.create(
-        user=user, application=None, token=value, expires=expires, scope=scope
-    )
+    token = AccessToken(user=user, application=None, expires=expires, scope=scope)
+    set_token_value(token, value)  # only its checksum is stored (RFC 9700 token storage)
+    token.save()
     return NewToken(token=token, value=value)
 
 

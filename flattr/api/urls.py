@@ -41,7 +41,7 @@ urlpatterns = [
     api("categories", views_users.categories, "api_categories"),
     api("languages", views_users.languages, "api_languages"),
     api("rate_limit", views_users.rate_limit, "api_rate_limit"),
-    re_path(r"^rest/v2/openapi\.json$", docs.openapi_json, name="api_openapi"),
+    path("developers/api/openapi.json", docs.openapi_json, name="api_openapi"),
     re_path(r"^rest/v2(?P<rest>/.*)?$", views_users.not_found, name="api_not_found"),
     # OAuth2 (Flattr's paths, also with a trailing slash).
     re_path(

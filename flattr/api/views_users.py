@@ -3,6 +3,8 @@ rate_limit) over the API."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -165,16 +167,17 @@ def languages(request) -> ApiResult:
 
 @endpoint("GET", auth="public", counted=False)
 def rate_limit(request) -> ApiResult:
+    """Flattr copied Twitter's answer: `reset_time_in_seconds` is the unix time of the reset,
+    `reset_time` the same moment as "Mon Sep 13 01:00:00 +0000 2010"."""
     info = ratelimit.status(request.api)
-    import time
-
+    reset = dt.datetime.fromtimestamp(info["reset"], tz=dt.UTC)
     return ApiResult(
         {
             "hourly_limit": info["limit"],
             "remaining_hits": info["remaining"],
             "current_hits": info["current"],
-            "reset_time_in_seconds": max(0, info["reset"] - int(time.time())),
-            "reset_time": info["reset"],
+            "reset_time_in_seconds": info["reset"],
+            "reset_time": reset.strftime("%a %b %d %H:%M:%S +0000 %Y"),
         }
     )
 

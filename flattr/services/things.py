@@ -358,3 +358,11 @@ def account_thing_closed_set(*, thing_id: int, closed: bool) -> None:
     month's flattrs do not count; or open it again. Not `hidden`, which only unlists."""
     Thing.objects.filter(pk=thing_id).update(closed=closed)
     _account_thing_changed(thing_id)
+
+
+@transaction.atomic
+def account_thing_release(*, thing_id: int, payee) -> None:
+    """Give a platform account's thing back to no one (its owner disconnected the account):
+    from now on its shares wait in `payee`, the account's held pool, again."""
+    Thing.objects.filter(pk=thing_id).update(owner=None, payee=payee)
+    _account_thing_changed(thing_id)

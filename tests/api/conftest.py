@@ -31,9 +31,7 @@ def thing(publisher):
 def donor(db):
     # A public supporter (the site's default is not public since the public site's privacy
     # settings): Flattr's public activities and thing flattrs list her.
-    return fund_user(
-        make_user(username="anna", display_name="Anna Donor", show_as_supporter=True)
-    )
+    return fund_user(make_user(username="anna", display_name="Anna Donor", show_as_supporter=True))
 
 
 def token_for(user, scopes="flattr thing email extendedread") -> str:

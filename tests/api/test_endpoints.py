@@ -107,7 +107,7 @@ def test_create_update_delete(publisher_api, publisher, donor_api):
         content_type="application/x-www-form-urlencoded",
     )
     # Hidden is only unlisted (as on Flattr): others still see the thing, but may not change it.
-    assert other.status_code == 403
+    assert other.status_code == 403 and other.json()["error"] == "thing_owner"
     assert publisher_api.delete(f"/rest/v2/things/{thing.pk}").status_code == 204
     assert not Thing.objects.filter(pk=thing.pk).exists()
 
@@ -121,6 +121,8 @@ def test_delete_of_a_flattred_thing_hides_it(publisher_api, donor_api, thing, ap
     donor_api.post(f"/rest/v2/things/{thing.pk}/flattr")
     assert publisher_api.delete(f"/rest/v2/things/{thing.pk}").status_code == 204
     assert api.get(f"/rest/v2/things/{thing.pk}").status_code == 404
+    thing.refresh_from_db()
+    assert thing.closed  # hidden alone would only unlist it; a deleted thing takes no flattrs
 
 
 def test_search_tags_sort_and_paging(api, publisher):

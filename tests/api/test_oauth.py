@@ -3,7 +3,7 @@
 import base64
 import json
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -169,3 +169,42 @@ def test_an_app_scheme_callback_like_podcast_apps_use():
     )
     assert answer.status_code == 302
     assert answer["Location"].startswith("de.example.podcatcher://flattr-auth?code=")
+
+
+WP_CALLBACK = "https://blog.example.org/wp-admin/admin.php?page=flattr/flattr.php"
+
+
+@pytest.mark.django_db
+def test_wordpress_plugins_encoded_callback_and_clients_without_redirect_uri():
+    """php-flattr-client (the WordPress plugin) sends its callback urlencoded once more than
+    needed; Youtify's client sends none at all. Both got tokens from Flattr."""
+    developer, user = make_user(), make_user()
+    created = application_create(user=developer, name="WordPress", callback_url=WP_CALLBACK)
+    browser = Client()
+    browser.force_login(user)
+    basic = base64.b64encode(
+        f"{created.application.client_id}:{created.client_secret}".encode()
+    ).decode()
+    for sent in (quote(WP_CALLBACK, safe=""), None):
+        consent = browser.post(
+            "/oauth/authorize",
+            {
+                "client_id": created.application.client_id,
+                "redirect_uri": WP_CALLBACK,
+                "response_type": "code",
+                "scope": "thing flattr",
+                "allow": "Authorize",
+            },
+        )
+        code = parse_qs(urlsplit(consent["Location"]).query)["code"][0]
+        body = {"code": code, "grant_type": "authorization_code"}
+        if sent:
+            body["redirect_uri"] = sent
+        answer = Client().post(
+            "/oauth/token",
+            urlencode(body),
+            content_type="application/x-www-form-urlencoded",
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        assert answer.status_code == 200, answer.content
+        assert set(answer.json()["scope"].split()) == {"flattr", "thing"}

@@ -36,7 +36,7 @@ def api_schema():
     stays open between calls, as with Django's test client, so the test's data is seen)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/rest/v2/openapi.json", get_wsgi_application())
+    yield schemathesis.openapi.from_wsgi("/developers/api/openapi.json", get_wsgi_application())
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 

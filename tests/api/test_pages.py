@@ -42,5 +42,5 @@ def test_personal_token_with_scopes_and_revoke():
 def test_docs_page_and_openapi(api):
     docs = Client().get("/developers/api/")
     assert docs.status_code == 200 and "curl" in docs.content.decode()
-    spec = Client().get("/rest/v2/openapi.json").json()
+    spec = Client().get("/developers/api/openapi.json").json()
     assert spec["openapi"].startswith("3.") and "/things/{thing_id}" in spec["paths"]

@@ -313,3 +313,16 @@ def test_flattrs_own_thing_links_are_explained_never_sent_to_our_thing_of_that_n
     assert "original Flattr" in response.content.decode()
     assert client.get(f"/thing/{thing.pk}/").status_code == 200
     assert client.get(f"/thing/{thing.pk}/badge.svg").status_code == 200
+
+
+def test_hidden_1_in_an_old_link_creates_an_unlisted_thing_that_is_flattred(
+    client, donor, publisher
+):
+    client.force_login(donor)
+    params = {"uid": "pat", "url": "https://pat.example.org/quiet", "title": "A quiet post"}
+    client.post("/submit/auto", {**params, "hidden": "1"})
+    thing = Thing.objects.get()
+    assert thing.hidden and not thing.closed
+    assert Flattr.objects.filter(donor=donor, thing=thing).count() == 1
+    assert client.get(thing.get_absolute_url()).status_code == 200  # (shows the flash message)
+    assert "A quiet post" not in client.get(reverse("explore")).content.decode()

@@ -78,7 +78,7 @@ def onboard(client, fake_connect: FakeConnectClient, *, iban: str = IBAN) -> req
     start = client.post(reverse("payments:payout_onboarding"))
     assert start.status_code == 302, start.content
     link = start["Location"]
-    assert link.startswith(fake_connect.base + "/connect/onboarding/")
+    assert link.startswith(fake_connect.base + "/connect/onboarding/"), (link, fake_connect.base)
     page = requests.get(link, timeout=5)
     assert page.status_code == 200 and "IBAN" in page.text
     submitted = requests.post(

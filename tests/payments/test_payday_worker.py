@@ -27,12 +27,18 @@ def worker():
     """Start `celery worker` on a queue of its own, against this test database."""
     queue = f"payday-test-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
-    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a socket directory is percent-encoded
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    # django-environ does not decode a percent-encoded host, so the embedded server's socket
+    # directory goes in the query string, where it is read as it is.
+    if host.startswith("/"):
+        url = f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}&port={port}"
+    else:
+        url = f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
     env = {
         **os.environ,
         "FLATTR_ENV": "test",
         "ENV_FILE": os.devnull,  # never a developer's .env
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         # One donor per chunk: with several chunks, payday runs its pipeline (a helper thread
         # on a second connection) inside the worker.

@@ -287,3 +287,15 @@ def test_the_admin_queue_lists_the_oldest_first_with_money_as_money(
     assert page.index("€15.00") < page.index("€15.01")  # oldest first
     assert "€40.00 (until" in page  # held, and until when
     assert "ready" in page
+
+
+def test_the_payouts_page_and_mails_speak_german(client, settings, fake_connect):
+    settings.NEW_RECIPIENT_HOLD_DAYS = 30
+    user = make_user(username="greta", email="greta@example.org", preferred_language="de")
+    give_earnings(user, 5000, key="greta")
+    client.force_login(user)
+
+    page = client.get(reverse("payments:payouts"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Auszahlungen einrichten" in page
+    assert "50,00\u00a0€ werden zurückgehalten" in page

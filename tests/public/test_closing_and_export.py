@@ -76,7 +76,7 @@ def test_closing_settles_the_money_stops_the_things_and_erases_after_the_grace_p
     assert not Flattr.objects.filter(thing=mine).exists()
     assert not Flattr.objects.filter(donor=user).exists()
     mine.refresh_from_db()
-    assert mine.hidden
+    assert mine.hidden and mine.closed  # unlisted, and no new flattrs
     assert client.get(reverse("dashboard")).status_code == 302  # logged out
     assert accounts_erase_due() == 0  # still in the grace period
 
@@ -117,3 +117,66 @@ def test_flattring_a_closed_accounts_thing_is_refused(client):
     client.post(reverse("thing_flattr", args=[thing.pk]))
 
     assert not Flattr.objects.filter(thing=thing, month=month_start()).exists()
+
+
+def test_the_export_mail_comes_in_the_users_language(django_capture_on_commit_callbacks, client):
+    user = make_user(preferred_language="de")
+    client.force_login(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("data_export"))
+
+    assert mail.outbox[0].subject.endswith("Deine Flattr-Daten sind bereit")
+    assert "Hier kannst du sie herunterladen" in mail.outbox[0].body
+
+
+def test_the_admin_shows_a_closing_account_in_german(admin_client):
+    user = make_user(username="closing-one")
+    User.objects.filter(pk=user.pk).update(closing_requested_at=timezone.now())
+
+    page = admin_client.get(
+        reverse("admin:accounts_user_change", args=[user.pk]), HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    assert page.status_code == 200
+    assert "Schließung beantragt am" in page.text
+
+
+def test_closing_pays_out_what_a_payout_can_take_and_forfeits_only_the_rest(client, settings):
+    from payments.models import Payout, PayoutAccount
+    from tests.payments.payouts_flow import give_earnings
+
+    settings.NEW_RECIPIENT_HOLD_DAYS = 0  # nothing held: all earnings are payable
+    user = make_user()
+    give_earnings(user, 4000, key="closing-payout")
+    PayoutAccount.objects.create(user=user, stripe_account_id="acct_closing", status="ready")
+    client.force_login(user)
+
+    page = client.get(reverse("account_close"))
+    assert 'value="payout"' in page.text and "€40.00" in page.text
+    client.post(
+        reverse("account_close_confirm"),
+        {"funds": "charity", "earnings": "payout", "confirm": "yes"},
+    )
+
+    payout = Payout.objects.get(user=user)
+    assert payout.amount == 4000 and payout.status == Payout.Status.REQUESTED
+    assert balances_for_user(user)["earnings"] == 4000  # kept for the payout's approval
+    assert not LedgerAccount.objects.filter(kind="charity", balance__gt=0).exists()
+    User.objects.filter(pk=user.pk).update(
+        closing_requested_at=timezone.now() - dt.timedelta(days=8)
+    )
+    assert accounts_erase_due() == 1
+    assert balances_for_user(user)["earnings"] == 4000  # the payout still goes ahead
+    assert ledger_check() == []
+
+
+def test_without_payout_details_closing_offers_only_forfeiting_and_says_why(client):
+    user = make_user()
+    fund(user, earnings=800)
+    client.force_login(user)
+
+    page = client.get(reverse("account_close"))
+
+    assert 'value="payout"' not in page.text
+    assert "You have not set up payouts." in page.text

@@ -118,8 +118,10 @@ def raw_request(port: int, data: bytes) -> str:
 
 def database_url_of_this_run() -> str:
     db = connection.settings_dict
-    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a socket directory is percent-encoded
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    if host.startswith("/"):  # the embedded server's socket directory, read as it is from here
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}&port={port}"
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture(scope="module")

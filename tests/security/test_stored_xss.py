@@ -102,12 +102,12 @@ def test_the_publishers_pages_show_the_markup_as_text(hostile):
     visitor, owner = Client(), as_user(publisher)
     page = reverse("thing_detail", args=[thing.pk])
     profile = reverse("profile", args=["mallory"])
-    tag_search = reverse("explore") + "?q=%3Cscript%3Ealert(1)%3C/script%3E"
+    tag_page = reverse("explore_tag", args=["<script>alert(1)</script>"])
     pages = {
         "the thing page": (visitor, page, title),
         "the thing page (description)": (visitor, page, PAYLOAD),
         "explore": (visitor, reverse("explore"), title),
-        "explore searching a tag": (visitor, tag_search, title),
+        "a tag's page": (visitor, tag_page, title),
         "the profile": (visitor, profile, PAYLOAD),
         "the profile (name)": (visitor, profile, title),
         "the owner's things": (owner, reverse("my_things"), title),
@@ -182,3 +182,20 @@ def test_the_admin_shows_the_markup_as_text(hostile):
         assert response.status_code == 200, path
         body = response.content.decode()
         assert not any(raw in body for raw in MARKUP), path
+
+
+def test_a_tag_with_a_slash_links_to_its_tag_page():
+    """Tags are free text: a slash in one used to break the thing page (its link would not
+    reverse, a 500)."""
+    thing = make_thing_with_tags("bees/honey")
+    page = Client().get(reverse("thing_detail", args=[thing.pk]))
+    assert page.status_code == 200
+    tag_page = Client().get(reverse("explore_tag", args=["bees/honey"]))
+    assert tag_page.status_code == 200
+    assert thing.title in tag_page.content.decode()
+
+
+def make_thing_with_tags(tags: str):
+    from flattr.services import thing_create
+
+    return thing_create(owner=make_user(), url="https://example.org/t", title="Tagged", tags=tags)

@@ -159,3 +159,33 @@ def test_hostile_callbacks_change_nothing(client, fake_github):
     assert client.get("/github/-/callback/?code=abc&state=def").status_code == 400
     assert client.post("/github/-/start/", {"purpose": "optout"}).status_code == 400
     assert not PlatformAccount.objects.filter(claimed_by__isnull=False).exists()
+
+
+def test_a_claim_that_lost_the_race_to_expiry_says_what_went_back(client, fake_github):
+    from django.utils import timezone
+
+    from twitter_claims import services
+
+    flattr_github("octocat", count=2)
+    payday_for(MARCH, started_at=timezone.now() - dt.timedelta(days=181))
+    assert services.pools_expire().amount_cents == 2 * 900
+    client.force_login(make_user())
+    provider_round_trip(client, fake_github, "github", as_user="583231")
+    page = client.get("/github/-/welcome/").content.decode()
+    assert "Before you claimed, €18.00 that was held for this account had gone back" in page
+    assert "the 2 people who gave it" in page
+    assert "We credited" not in page and "Nothing was held" not in page
+
+
+def test_a_claim_with_only_pending_flattrs_says_what_payday_brings_and_when(client, fake_github):
+    from django.utils.formats import date_format
+
+    from payments.months import month_next, month_start
+
+    flattr_github("octocat", count=3)
+    client.force_login(make_user())
+    provider_round_trip(client, fake_github, "github", as_user="583231")
+    page = client.get("/github/-/welcome/").content.decode()
+    day = month_next(month_start())
+    assert "3 flattrs of this month are not split yet" in page
+    assert f"on payday, {date_format(day, 'DATE_FORMAT')}" in page

@@ -49,6 +49,8 @@ class Provider:
     handle_re = re.compile(r"^$")
     # Owners can be told by a message from our service account; else only donors are told.
     can_notify = False
+    # A sign-in proves several accounts at once; the claim names which (Facebook pages).
+    needs_target = False
 
     # ---- How accounts are written (no network) ----
 

@@ -41,6 +41,7 @@ class Facebook(Provider):
     domain = "facebook.com"
     handle_re = PAGE_RE
     reserved = RESERVED
+    needs_target = True  # a person manages several pages: the claim names the page
 
     def profile_url_parse(self, url: str) -> tuple[str, str] | None:
         parts = urlsplit(url.strip()) if isinstance(url, str) and len(url) <= 300 else None

@@ -19,7 +19,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from flattr.services import account_thing_claim, account_thing_closed_set
+from flattr.services import (
+    account_thing_claim,
+    account_thing_closed_set,
+    account_thing_release,
+)
 from payments.models import LedgerAccount
 from payments.services import user_account
 from payments.services.pools import pool_settle
@@ -171,5 +175,20 @@ def account_opt_out(*, x_user: XUser, choice: str) -> PlatformAccount:
     # The account's thing is closed while its owner refuses flattrs, so every way of flattring
     # it (the button's confirmation window by thing id too) is refused with `thing_hidden`.
     account_thing_closed_set(thing_id=account.thing_id, closed=account.flattrs_opted_out)
+    cache.delete(handle_cache_key(account.handle))
+    return account
+
+
+@transaction.atomic
+def account_disconnect(*, account_id: int, user) -> PlatformAccount:
+    """Unlink a claimed account from its owner. Money already claimed stays in their earnings
+    (nothing moves); from now on the account's shares wait in its pool again, until someone
+    proves they own it. Lock order as for a claim: the account row, then its thing."""
+    account = PlatformAccount.objects.select_for_update().get(pk=account_id)
+    if account.claimed_by_id != user.pk:
+        raise TwitterError("not_found")
+    account.claimed_by, account.claimed_at = None, None
+    account.save(update_fields=["claimed_by", "claimed_at"])
+    account_thing_release(thing_id=account.thing_id, payee=account.pool)
     cache.delete(handle_cache_key(account.handle))
     return account
