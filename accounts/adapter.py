@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from accounts.mail import message_send
+from accounts.networks import request_network
 
 
 def language_cookie_set(response: HttpResponse, *, language: str) -> None:
@@ -43,10 +44,12 @@ def site_identity() -> SiteIdentity:
 
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
-        """Create the user with the language the sign-up page was shown in as their language."""
+        """Create the user with the language the sign-up page was shown in as their language,
+        and the network they signed up from (fraud review groups sign-ups by it)."""
         language = translation.get_language() or settings.LANGUAGE_CODE
         if language in dict(settings.LANGUAGES):
             user.preferred_language = language
+        user.signup_network = request_network(request)
         return super().save_user(request, user, form, commit=commit)
 
     def post_login(self, request: HttpRequest, user, **kwargs) -> HttpResponse:

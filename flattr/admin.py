@@ -1,15 +1,26 @@
 """Admin for things, flattrs and subscriptions: review, ban and look things up.
 
+Banning records who and why (flattr.moderation); the reason is typed in the action bar.
 Flattrs are read-only here: a click is the donor's, and removing it goes through
 flattr.services.flattr_remove (the donor's dashboard) so counts and caches stay right.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts.moderation import ModerationError
 from flattr.models import Flattr, LegacyFlattrId, Subscription, Thing
-from flattr.selectors import button_key, count_cache_invalidate
+from flattr.moderation import thing_ban
+
+
+class ReasonActionForm(helpers.ActionForm):
+    """The changelist's action bar with a reason, which every moderation action records."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
 
 @admin.register(Thing)
@@ -29,6 +40,7 @@ class ThingAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner", "payee")
     readonly_fields = ("created_at", "updated_at", "last_flattr_at")
     actions = ("ban", "unban")
+    action_form = ReasonActionForm
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
@@ -38,22 +50,30 @@ class ThingAdmin(admin.ModelAdmin):
     def flattr_count(self, thing: Thing) -> int:
         return thing._flattr_count
 
-    def _set_banned(self, request, queryset, banned: bool) -> None:
-        rows = list(queryset.values_list("pk", "owner__username", "url"))
-        queryset.update(banned=banned)
-        count_cache_invalidate(
-            thing_ids=[pk for pk, _username, _url in rows],
-            button_keys=[button_key(uid=name, url=url) for _pk, name, url in rows if name],
+    def _moderate(self, request, queryset, service, **flags) -> None:
+        """Call the moderation service for each selected thing with the reason typed above
+        the list (an admin selection is a page of rows, not a set job)."""
+        reason = request.POST.get("reason", "")
+        done = 0
+        for thing in queryset.select_related("owner"):
+            try:
+                service(thing=thing, by=request.user, reason=reason, **flags)
+            except ModerationError as error:
+                messages.error(request, error.message)
+                return
+            done += 1
+        messages.success(
+            request,
+            ngettext("%(n)d thing updated.", "%(n)d things updated.", done) % {"n": done},
         )
-        messages.success(request, _("%(n)d things updated.") % {"n": len(rows)})
 
     @admin.action(description=_("Ban: hide everywhere and skip on payday"))
     def ban(self, request, queryset) -> None:
-        self._set_banned(request, queryset, True)
+        self._moderate(request, queryset, thing_ban, banned=True)
 
     @admin.action(description=_("Lift the ban"))
     def unban(self, request, queryset) -> None:
-        self._set_banned(request, queryset, False)
+        self._moderate(request, queryset, thing_ban, banned=False)
 
 
 @admin.register(Flattr)

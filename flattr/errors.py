@@ -1,7 +1,8 @@
 """Domain errors of flattring, each with a stable code that views and the API turn into words.
 
 The codes are a contract (the REST API returns them as `error`, other apps branch on them):
-`flattr_once`, `flattr_owner`, `no_means`, `thing_hidden`, `account_frozen`, `not_found`,
+`flattr_once`, `flattr_owner`, `no_means`, `thing_hidden`, `account_frozen`,
+`account_suspended`, `not_found`,
 `flattr_closed`, `invalid_url`, plus `thing_exists` and `invalid_parameters` for things.
 """
 
@@ -20,6 +21,10 @@ def default_message(code: str) -> str:
         "account_frozen": _(
             "Your account is frozen until an open refund or dispute is settled, so you cannot "
             "flattr right now."
+        ),
+        "account_suspended": _(
+            "Your account is suspended, so you cannot flattr. Write to us if you think this is "
+            "a mistake."
         ),
         "thing_hidden": _("This thing does not accept flattrs at the moment."),
         "not_found": _("We could not find that."),

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 
+from accounts.moderation import user_blocked
 from flattr.models import Flattr, Subscription, Thing
 from payments.months import month_start
 
@@ -316,7 +317,7 @@ def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]
     """Return the donor's flattrs of a month in payday order (created_at, id)."""
     return list(
         Flattr.objects.filter(donor=donor, month=month or month_start())
-        .select_related("thing", "thing__owner", "thing__payee")
+        .select_related("thing", "thing__owner", "thing__payee__user", "donor")
         .order_by("created_at", "id")
     )
 
@@ -324,13 +325,21 @@ def flattrs_for_donor_month(donor, month: dt.date | None = None) -> list[Flattr]
 def flattr_counts_on_payday(flattr: Flattr) -> bool:
     """Return whether payday splits the budget over this flattr.
 
-    The Python twin of the `live` step of payments/sql/payday_split.sql: a flattr counts unless
-    its thing is closed or banned, or its thing pays the donor's own account (a claimed account
-    the donor flattred before claiming it). Hidden things are only unlisted and count.
-    Needs `thing__payee` loaded.
+    The Python twin of flattr's view flattr_live_flattr (migration 0004), which payday reads: a
+    flattr counts unless its thing is closed or banned (hidden things are only unlisted and
+    count), its thing pays the donor's own account (a claimed account the donor flattred before
+    claiming it), or the donor or the recipient is suspended or marked as fraud. Needs `donor`
+    and `thing__payee__user` loaded.
     """
     thing = flattr.thing
-    return not thing.closed and not thing.banned and thing.payee.user_id != flattr.donor_id
+    recipient = thing.payee.user
+    return (
+        not thing.closed
+        and not thing.banned
+        and thing.payee.user_id != flattr.donor_id
+        and not user_blocked(flattr.donor)
+        and (recipient is None or not user_blocked(recipient))
+    )
 
 
 def subscriptions_for_donor(donor) -> list[Subscription]:

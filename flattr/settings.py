@@ -79,7 +79,7 @@ SITE_NAME = env.str("SITE_NAME", default="Flattr")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "flattr.console.apps.ConsoleAdminConfig",  # the Django admin with the console's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -555,6 +555,27 @@ THING_URLS_PRIVATE_ALLOWED = env.bool("THING_URLS_PRIVATE_ALLOWED", default=Fals
 # `/bench/trivial`, the do-nothing view `make bench` compares the button with; off unless asked.
 BENCH_TRIVIAL_VIEW = env.bool("BENCH_TRIVIAL_VIEW", default=False)
 
+# ---- Moderation, fraud review and the admin console ----
+# Deposit attempts allowed per rolling hour, per account and per network (/24, /48): card
+# testing tries many cards quickly, often from fresh accounts on one network.
+DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_ACCOUNT_HOUR", default=10)
+DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR = env.int("DEPOSIT_ATTEMPTS_PER_NETWORK_HOUR", default=30)
+# Payout requests likewise (one open payout per recipient already stops double requests).
+PAYOUT_ATTEMPTS_PER_ACCOUNT_HOUR = env.int("PAYOUT_ATTEMPTS_PER_ACCOUNT_HOUR", default=5)
+PAYOUT_ATTEMPTS_PER_NETWORK_HOUR = env.int("PAYOUT_ATTEMPTS_PER_NETWORK_HOUR", default=20)
+# What the fraud review page flags (see flattr/console/review.py).
+REVIEW_NEW_DONORS_MIN = env.int("REVIEW_NEW_DONORS_MIN", default=5)
+REVIEW_RING_MAX_OTHERS = env.int("REVIEW_RING_MAX_OTHERS", default=1)
+REVIEW_FAILED_DEPOSITS_MIN = env.int("REVIEW_FAILED_DEPOSITS_MIN", default=5)
+REVIEW_SIGNUP_BURST_MIN = env.int("REVIEW_SIGNUP_BURST_MIN", default=10)
+REVIEW_SIGNUP_BURST_HOURS = env.int("REVIEW_SIGNUP_BURST_HOURS", default=24)
+REVIEW_WINDOW_DAYS = env.int("REVIEW_WINDOW_DAYS", default=30)
+# The whole-books ledger check runs every night; a finding turns the admin home panel red and
+# mails every active superuser.
+CELERY_BEAT_SCHEDULE["ledger-check-nightly"] = {
+    "task": "payments.tasks.ledger_check_nightly",
+    "schedule": crontab(minute=45, hour=2),
+}
 
 # The REST API v2 and its OAuth2 provider (flattr/api, django-oauth-toolkit). Old Flattr clients
 # send no PKCE, expect tokens that do not expire and scopes joined by spaces or commas.

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sitemap.xml", public_views.sitemap, name="sitemap"),
     path("i18n/setlang/", account_views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/console/", include("flattr.console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/profile/", account_views.profile_edit, name="account_settings"),
     path("accounts/privacy/", privacy_settings, name="account_privacy"),

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from payments import services, stripe_gateway
+from payments.admin_money import MoneyAdminMixin, MoneyFormField
 from payments.errors import PaymentError
+from payments.ledger_watch import ledger_check_run
 from payments.models import (
     AutoTopUp,
     Budget,
@@ -23,8 +28,7 @@ from payments.models import (
     StripeEvent,
     Transfer,
 )
-
-admin.site.index_template = "admin/payments_index.html"
+from payments.templatetags.money import format_cents
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,16 +45,46 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(ReadOnlyAdmin):
+class LedgerAccountAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("balance",)
     list_display = ("id", "kind", "user", "label", "balance", "created_at")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__email", "label")
     list_select_related = ("user",)
     ordering = ("id",)
 
+    def get_urls(self):
+        return [
+            path(
+                "check/",
+                self.admin_site.admin_view(self.check_view),
+                name="payments_ledgeraccount_check",
+            ),
+            *super().get_urls(),
+        ]
+
+    def check_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: run the whole-books ledger check now (the admins are mailed if it finds
+        anything) and go back to the home panel, which shows the result."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = ledger_check_run()
+        if run.ok:
+            self.message_user(request, gettext("The books balance."), messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                gettext("The ledger check found problems; the admins are mailed."),
+                messages.ERROR,
+            )
+        return HttpResponseRedirect(reverse("admin:index"))
+
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("amount",)
     list_display = ("id", "created_at", "kind", "debit", "credit", "amount", "key")
     list_filter = ("kind",)
     search_fields = ("key", "memo")
@@ -70,7 +104,8 @@ class TransferAdmin(ReadOnlyAdmin):
         return queryset, distinct
 
 
-class DisputeInline(admin.TabularInline):
+class DisputeInline(MoneyAdminMixin, admin.TabularInline):
+    money_fields = ("amount",)
     model = Dispute
     extra = 0
     can_delete = False
@@ -93,7 +128,8 @@ class StripeEventInline(admin.TabularInline):
 
 
 @admin.register(Deposit)
-class DepositAdmin(admin.ModelAdmin):
+class DepositAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    money_fields = ("amount", "refunded_cents")
     list_display = (
         "created_at",
         "user",
@@ -156,13 +192,22 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
-    list_display = ("dispute_id", "deposit", "amount", "status", "debited", "reversed")
+class DisputeAdmin(MoneyAdminMixin, ReadOnlyAdmin):
+    money_fields = ("amount",)
+    list_display = ("dispute_id", "deposit_shown", "amount", "status", "debited", "reversed")
+    list_select_related = ("deposit__user",)
     list_filter = ("status", "debited", "reversed")
     search_fields = ("dispute_id", "deposit__payment_id", "deposit__user__username")
 
+    @admin.display(description=_("deposit"), ordering="deposit")
+    def deposit_shown(self, dispute: Dispute) -> str:
+        deposit = dispute.deposit
+        return f"{format_cents(deposit.amount)} · {deposit.user} ({deposit.get_status_display()})"
+
 
 class BudgetAdminForm(forms.ModelForm):
+    monthly_cents = MoneyFormField(label=_("monthly budget"))
+
     class Meta:
         model = Budget
         fields = ("user", "monthly_cents", "use_earnings", "unused_to_charity")
@@ -179,11 +224,15 @@ class BudgetAdminForm(forms.ModelForm):
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     form = BudgetAdminForm
-    list_display = ("user", "monthly_cents", "use_earnings", "unused_to_charity", "updated_at")
+    list_display = ("user", "monthly", "use_earnings", "unused_to_charity", "updated_at")
     list_filter = ("use_earnings", "unused_to_charity")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+    @admin.display(description=_("monthly budget"), ordering="monthly_cents")
+    def monthly(self, budget: Budget) -> str:
+        return format_cents(budget.monthly_cents)
 
     def save_model(self, request, obj, form, change):
         """Go through the service (the form already checked the limits)."""
@@ -195,9 +244,18 @@ class BudgetAdmin(admin.ModelAdmin):
         )
 
 
+class AutoTopUpAdminForm(forms.ModelForm):
+    amount = MoneyFormField(label=_("amount"), min_value=1)
+
+    class Meta:
+        model = AutoTopUp
+        fields = ("amount", "active")
+
+
 @admin.register(AutoTopUp)
 class AutoTopUpAdmin(admin.ModelAdmin):
-    list_display = ("user", "amount", "active", "card_label", "last_month", "last_error")
+    form = AutoTopUpAdminForm
+    list_display = ("user", "amount_shown", "active", "card_label", "last_month", "last_error")
     list_filter = ("active",)
     search_fields = ("user__username", "user__email")
     readonly_fields = ("user", "payment_method_id", "card_label", "last_month", "last_error")
@@ -205,6 +263,10 @@ class AutoTopUpAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, topup: AutoTopUp) -> str:
+        return format_cents(topup.amount)
 
 
 # Payday's admin (paydays, shares, notices, the dry-run preview) and the payout queue live in

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from payments.admin_money import MoneyAdminMixin
 from payments.models import Payday, PaydayNotice, Share
 from payments.months import month_previous, month_start
 from payments.payday import (
@@ -27,6 +28,7 @@ from payments.payday import (
     payday_check,
     payday_preview,
 )
+from payments.payday_months import payday_month_check
 from payments.tasks import payday_run_month
 from payments.templatetags.money import format_cents
 
@@ -46,7 +48,10 @@ class PaydayMonthForm(forms.Form):
     month = forms.CharField(
         label=_("Month"),
         max_length=7,
-        help_text=_("YYYY-MM; a month that has ended."),
+        help_text=_(
+            "YYYY-MM; a month that has ended, not before the first flattr and not older than "
+            "the last finished payday."
+        ),
         widget=forms.TextInput(attrs={"placeholder": "2026-10", "pattern": r"\d{4}-\d{2}"}),
     )
 
@@ -57,13 +62,14 @@ class PaydayMonthForm(forms.Form):
         except ValueError:
             raise forms.ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-10.")) from None
         try:
-            return month_check_closed(month)
+            return payday_month_check(month_check_closed(month))
         except PaydayError as error:
             raise forms.ValidationError(error.message, code=error.code) from error
 
 
 @admin.register(Payday)
-class PaydayAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaydayAdmin(MoneyAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    money_fields = ("total_cents", "fees_cents", "charity_cents")
     list_display = (
         "month_label",
         "stage",
@@ -167,7 +173,8 @@ class PaydayAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Share)
-class ShareAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ShareAdmin(MoneyAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    money_fields = ("amount",)
     list_display = ("id", "month", "donor", "thing", "payee", "amount", "state", "settled_at")
     list_filter = ("state", "month")
     search_fields = ("donor__username", "thing__title")
@@ -178,7 +185,8 @@ class ShareAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PaydayNotice)
-class PaydayNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaydayNoticeAdmin(MoneyAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    money_fields = ("before_cents", "after_cents")
     list_display = ("payday", "user", "before_cents", "after_cents", "created_at", "sent_at")
     list_select_related = ("payday", "user")
     search_fields = ("user__username", "user__email")

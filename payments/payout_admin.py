@@ -10,12 +10,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from payments import selectors, services, stripe_gateway
 from payments.errors import PaymentError
 from payments.models import Payout, PayoutAccount
 from payments.models.payouts import REASON_LENGTH
+from payments.payout_export import payouts_csv_response
+from payments.payout_queue import payout_standings
 from payments.templatetags.money import format_cents
 
 
@@ -91,11 +96,36 @@ class PayoutAdmin(admin.ModelAdmin):
     def fee_shown(self, payout: Payout) -> str:
         return format_cents(payout.fee)
 
+    change_list_template = "admin/payments/payout/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="payments_payout_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """Every payout (or ?status=…) as CSV, for the books."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return payouts_csv_response(status=request.GET.get("status", ""))
+
+    def get_changelist_instance(self, request):
+        """Work out the standings of the whole page at once (a fixed number of queries however
+        many payouts are listed) and hand each row its own."""
+        changelist = super().get_changelist_instance(request)
+        standings = payout_standings([payout.user_id for payout in changelist.result_list])
+        for payout in changelist.result_list:
+            payout.standing = standings[payout.user_id]
+        return changelist
+
     def _standing(self, payout: Payout):
-        cache = getattr(self, "_standings", None)
-        if cache is None or cache[0] is not payout:
-            self._standings = (payout, selectors.payout_standing(payout.user))
-        return self._standings[1]
+        standing = getattr(payout, "standing", None)
+        return standing if standing is not None else selectors.payout_standing(payout.user)
 
     @admin.display(description=_("payable now"))
     def payable_shown(self, payout: Payout) -> str:

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.networks import request_network
 from payments import selectors, services, stripe_gateway
 from payments.errors import PaymentError
 from payments.forms import PayoutAmountForm, PayoutConfirmForm
+from payments.fraud import payout_attempt_check
 
 
 def _page(request: HttpRequest, form: PayoutAmountForm, *, status: int = 200) -> HttpResponse:
@@ -136,6 +138,7 @@ def payout_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("payments:payouts")
     data = form.cleaned_data
     try:
+        payout_attempt_check(user=request.user, network=request_network(request))
         payout = services.payout_request(
             user=request.user,
             amount_cents=None if data["everything"] else data["amount"],

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import (
@@ -114,8 +113,11 @@ def means_check(user) -> str | None:
     """Return the error code that stops this user from flattring, or None if they may.
 
     A donor needs a budget of at least MIN_BUDGET_CENTS and some money payday can take; a budget
-    above the wallet is allowed (payday takes what the wallet holds). A frozen account may not.
+    above the wallet is allowed (payday takes what the wallet holds). A frozen account may not,
+    nor a suspended one (accounts.moderation: its wallet is frozen too).
     """
+    if user.suspended_at is not None:
+        return "account_suspended"
     if account_frozen(user):
         return "account_frozen"
     if budget_get(user).monthly_cents < settings.MIN_BUDGET_CENTS or spendable_cents(user) <= 0:
@@ -210,14 +212,16 @@ def wallet_summary(user) -> dict:
     budget = budget_get(user)
     spendable = balances["funds"] + (balances["earnings"] if budget.use_earnings else 0)
     frozen = balances["receivable"] < 0
+    suspended = user.suspended_at is not None  # payday leaves a suspended account out
     return {
         "funds": balances["funds"],
         "earnings": balances["earnings"],
         "owed": -balances["receivable"],
         "frozen": frozen,
+        "suspended": suspended,
         "budget": budget,
         "spendable": spendable,
-        "payday_takes": 0 if frozen else min(budget.monthly_cents, spendable),
+        "payday_takes": 0 if frozen or suspended else min(budget.monthly_cents, spendable),
         "fee_bps": settings.FEE_BPS,
     }
 
@@ -248,7 +252,8 @@ def auto_topup_get(user) -> AutoTopUp | None:
 
 
 def money_summary() -> dict:
-    """Return the admin home panel's figures in cents, and the ledger self-check."""
+    """Return the admin home panel's figures in cents (the ledger self-check is kept apart, in
+    payments.ledger_watch: it reads every transfer, too slow for each page view)."""
     by_kind = {
         kind: (total or 0, count)
         for kind, total, count in LedgerAccount.objects.values_list("kind")
@@ -285,7 +290,6 @@ def money_summary() -> dict:
         "events_unmatched": StripeEvent.objects.filter(
             outcome=StripeEvent.Outcome.UNMATCHED
         ).count(),
-        "ledger_problems": ledger_check(),
         "last_payday": last_payday,
     }
 
@@ -321,54 +325,11 @@ class PayoutStanding:
 
 def payout_standing(user, *, now: dt.datetime | None = None) -> PayoutStanding:
     """Return the recipient's payable balance and what holds the rest back, as the page and
-    payout_request see it (payout_request calls this under the earnings lock)."""
-    now = now or timezone.now()
-    earnings_account = LedgerAccount.objects.filter(user=user, kind=Kind.EARNINGS).first()
-    earnings = earnings_account.balance if earnings_account else 0
-    last_paid = (
-        Payout.objects.filter(user=user, status=Payout.Status.PAID)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
-    held, held_until = 0, None
-    if last_paid is None and earnings_account is not None:
-        days = int(settings.NEW_RECIPIENT_HOLD_DAYS)
-        young = Transfer.objects.filter(
-            credit=earnings_account, created_at__gt=now - dt.timedelta(days=days)
-        ).exclude(kind=Transfer.Kind.PAYOUT_REVERSAL)
-        totals = young.aggregate(total=Sum("amount"), newest=Max("created_at"))
-        held = min(earnings, int(totals["total"] or 0))
-        if held:
-            held_until = timezone.localdate(totals["newest"] + dt.timedelta(days=days))
-    open_payout = Payout.objects.filter(user=user, status__in=Payout.OPEN_STATUSES).first()
-    reserved = (
-        open_payout.amount
-        if open_payout is not None and open_payout.status == Payout.Status.REQUESTED
-        else 0
-    )
-    account = PayoutAccount.objects.filter(user=user).first()
-    guard_until = None
-    if account is not None and account.details_changed_at is not None:
-        until = account.details_changed_at + dt.timedelta(
-            days=int(settings.PAYOUT_DETAILS_GUARD_DAYS)
-        )
-        guard_until = until if until > now else None
-    trusted = last_paid is not None and (
-        account is not None
-        and (account.details_changed_at is None or account.details_changed_at < last_paid)
-    )
-    return PayoutStanding(
-        earnings=earnings,
-        held=held,
-        held_until=held_until,
-        reserved=reserved,
-        payable=max(0, earnings - held - reserved),
-        account=account,
-        guard_until=guard_until,
-        trusted=trusted,
-        open_payout=open_payout,
-    )
+    payout_request see it (payout_request calls this under the earnings lock). One rule for
+    one recipient or many: payments.payout_queue.payout_standings."""
+    from payments.payout_queue import payout_standings
+
+    return payout_standings([user.pk], now=now)[user.pk]
 
 
 def payouts_for_user(user, limit: int = 20) -> list[Payout]:

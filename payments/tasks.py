@@ -66,6 +66,14 @@ def auto_topups_charge() -> dict:
     return charge()
 
 
+@shared_task(name="payments.tasks.ledger_check_nightly")
+def ledger_check_nightly() -> int:
+    """Beat, every night: check the whole books; return how many problems were found."""
+    from payments.ledger_watch import ledger_check_run
+
+    return len(ledger_check_run().problems)
+
+
 @shared_task(
     name="payments.tasks.payout_send_task",
     autoretry_for=(GatewayUnavailable,),

@@ -6,10 +6,8 @@ Views parse input and call one service; money is never credited here, only by th
 
 from __future__ import annotations
 
-import csv
 import logging
 import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,16 +23,18 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.networks import request_network
 from payments import selectors, services, stripe_gateway, stripe_test_cards
 from payments.errors import PaymentError
 from payments.forms import BudgetForm, DepositAmountForm, DepositConfirmForm
+from payments.fraud import deposit_attempt_check
 from payments.models import Deposit
+from payments.statement_export import statement_csv_response
 from payments.templatetags.money import format_cents
 from payments.webhooks import WebhookPayloadError, stripe_event_process
 
@@ -59,56 +59,10 @@ def wallet(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/wallet.html", context)
 
 
-def _csv_cents(cents: int) -> str:
-    return f"{Decimal(cents) / 100:.2f}"
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every transfer touching the user's accounts, oldest first, streamed as CSV."""
-    user = request.user
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(
-            [
-                "date",
-                "transfer_id",
-                "kind",
-                "description",
-                "funds_change",
-                "earnings_change",
-                "owed_change",
-                "currency",
-                "memo",
-            ]
-        )
-        transfers = selectors.statement_transfers(user).order_by("created_at", "id")
-        for transfer in transfers.iterator(chunk_size=2000):
-            line = selectors.statement_line(transfer, user.pk)
-            yield writer.writerow(
-                [
-                    line.created_at.isoformat(),
-                    line.transfer_id,
-                    line.kind,
-                    line.description,
-                    _csv_cents(line.funds),
-                    _csv_cents(line.earnings),
-                    _csv_cents(line.owed),
-                    settings.CURRENCY,
-                    line.memo,
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    filename = f"flattr-statement-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return statement_csv_response(request.user)
 
 
 # ---- Add funds ----
@@ -158,6 +112,7 @@ def deposit_confirm(request: HttpRequest) -> HttpResponse:
         return _confirm_page(request, form, form.cleaned_data["amount"], status=400)
     amount, reference = form.cleaned_data["amount"], form.cleaned_data["reference"]
     try:
+        deposit_attempt_check(user=request.user, network=request_network(request))
         if test_cards:
             deposit = services.deposit_card_start(
                 user=request.user,

@@ -8,8 +8,10 @@ what is held and lets staff trigger the jobs that are safe to run at any time.
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from flattr.errors import FlattrError
+from payments.admin_money import MoneyAdminMixin
 from payments.templatetags.money import format_cents
 from twitter_claims import services
 from twitter_claims.models import (
@@ -30,7 +32,8 @@ class HandleHistoryInline(admin.TabularInline):
     readonly_fields = fields
 
 
-class OwnerNoticeInline(admin.TabularInline):
+class OwnerNoticeInline(MoneyAdminMixin, admin.TabularInline):
+    money_fields = ("pool_cents",)
     model = OwnerNotice
     extra = 0
     can_delete = False
@@ -146,11 +149,16 @@ class PlatformAccountAdmin(admin.ModelAdmin):
         for account in queryset:
             notice = services.notice_send(account_id=account.pk)
             sent += notice is not None and notice.state == OwnerNotice.State.SENT
-        self.message_user(request, _("%(n)d notices posted.") % {"n": sent}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d notice posted.", "%(n)d notices posted.", sent) % {"n": sent},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(OwnerNotice)
-class OwnerNoticeAdmin(admin.ModelAdmin):
+class OwnerNoticeAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    money_fields = ("pool_cents",)
     list_display = ("created_at", "handle", "state", "amount", "donors", "tweet_id", "sent_at")
     list_filter = ("state",)
     search_fields = ("handle", "text", "tweet_id")

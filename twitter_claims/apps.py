@@ -32,6 +32,13 @@ class TwitterClaimsConfig(AppConfig):
 
         data_section_register("connected_accounts", _connected_accounts)
 
+        # The admin console's fraud review and support search learn about claims from us.
+        from flattr.console.registry import review_check_register, support_finder_register
+        from twitter_claims.review import claimers_sharing_with_donors, users_for_handle
+
+        review_check_register("twitter_claimers", claimers_sharing_with_donors)
+        support_finder_register("twitter_handles", users_for_handle)
+
 
 def _payday_finished(sender, payday, **kwargs) -> None:
     from twitter_claims.services import notices_after_payday

@@ -25,12 +25,15 @@ def _month_name(month: dt.date) -> str:
 
 def flattr_refusal(*, donor, thing: Thing) -> FlattrError | None:
     """Return why `donor` may not flattr `thing` now (ignoring "already flattred"), or None."""
+    from accounts.moderation import user_blocked
     from payments.selectors import means_check
 
     if thing.closed or thing.banned:
         # The code predates `closed` and is a contract (API, other apps); hidden things, which
         # are only unlisted, are flattrable.
         return FlattrError("thing_hidden")
+    if thing.payee.user is not None and user_blocked(thing.payee.user):
+        return FlattrError("thing_hidden")  # a suspended or fraud-marked recipient's things
     if thing.owner_id == donor.pk or thing.payee.user_id == donor.pk:
         return FlattrError("flattr_owner")
     code = means_check(donor)
@@ -59,7 +62,8 @@ FLATTR_INSERT = """
 def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flattr:
     """Record that `donor` flattrs `thing` this month, at most once.
 
-    Raise FlattrError: `thing_hidden`, `flattr_owner`, `account_frozen`, `no_means` (see
+    Raise FlattrError: `thing_hidden` (also for a suspended or fraud-marked recipient),
+    `flattr_owner`, `account_frozen`, `account_suspended`, `no_means` (see
     payments.selectors.means_check: a budget of at least MIN_BUDGET_CENTS and a wallet payday can
     take from), `flattr_once` when this month's flattr exists. The database's unique constraint
     decides races: of any number of concurrent requests, one inserts and the rest see
@@ -67,7 +71,7 @@ def flattr_add(*, donor, thing: Thing, source: str = Flattr.Source.SITE) -> Flat
     """
     if source not in Flattr.Source.values:
         raise ValueError(f"unknown flattr source {source!r}")
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
+    thing = Thing.objects.select_related("owner", "payee__user").get(pk=thing.pk)
     month = month_start()
     if Flattr.objects.filter(donor=donor, thing=thing, month=month).exists():
         raise flattr_once_error(month)

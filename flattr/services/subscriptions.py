@@ -29,7 +29,7 @@ def subscription_create(*, donor, thing: Thing, months: int) -> Subscription:
     """
     if months not in Subscription.Length.values:
         raise FlattrError("invalid_parameters", _("Subscriptions run for 3, 6 or 12 months."))
-    thing = Thing.objects.select_related("owner", "payee").get(pk=thing.pk)
+    thing = Thing.objects.select_related("owner", "payee__user").get(pk=thing.pk)
     refusal = flattr_refusal(donor=donor, thing=thing)
     if refusal is not None:
         raise refusal

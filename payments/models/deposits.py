@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from payments.templatetags.money import format_cents
+
 
 class StripeCustomer(models.Model):
     """The Stripe customer that holds a user's payments and saved card (one per user)."""
@@ -87,7 +89,7 @@ class Deposit(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"], name="deposit_user_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} by {self.user} ({self.status})"
+        return f"{format_cents(self.amount)} by {self.user} ({self.status})"
 
     @property
     def is_open(self) -> bool:
@@ -190,4 +192,4 @@ class AutoTopUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.amount} ({'on' if self.active else 'off'})"
+        return f"{self.user}: {format_cents(self.amount)} ({'on' if self.active else 'off'})"

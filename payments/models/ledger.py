@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from payments.templatetags.money import format_cents
+
 
 class LedgerAccount(models.Model):
     class Kind(models.TextChoices):
@@ -161,4 +163,6 @@ class Transfer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} ({self.debit} → {self.credit})"
+        return (
+            f"{self.get_kind_display()} {format_cents(self.amount)} ({self.debit} → {self.credit})"
+        )

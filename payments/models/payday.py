@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.ledger import LedgerAccount
+from payments.templatetags.money import format_cents
 
 
 class Budget(models.Model):
@@ -31,7 +32,7 @@ class Budget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.monthly_cents}"
+        return f"{self.user}: {format_cents(self.monthly_cents)}"
 
 
 class Payday(models.Model):
@@ -129,7 +130,8 @@ class Share(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} from {self.donor_id} to account {self.payee_id} ({self.month})"
+        amount = format_cents(self.amount)
+        return f"{amount} from {self.donor_id} to account {self.payee_id} ({self.month})"
 
 
 class PaydayDonor(models.Model):
@@ -201,7 +203,7 @@ class PaydayDonor(models.Model):
         indexes = [models.Index(fields=["donor", "month"], name="payday_donor_month_idx")]
 
     def __str__(self) -> str:
-        return f"{self.donor_id} gives {self.taken_cents} ({self.month:%Y-%m})"
+        return f"{self.donor_id} gives {format_cents(self.taken_cents)} ({self.month:%Y-%m})"
 
 
 class PaydayNotice(models.Model):
@@ -228,4 +230,6 @@ class PaydayNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.before_cents} → {self.after_cents}"
+        return (
+            f"{self.user_id}: {format_cents(self.before_cents)} → {format_cents(self.after_cents)}"
+        )

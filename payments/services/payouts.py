@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.mail import mail_queue
+from accounts.models import AccountMark
+from accounts.moderation import user_blocked
 from payments import stripe_gateway
 from payments.errors import PaymentError
 from payments.models import Payout, PayoutAccount, Transfer
@@ -35,6 +37,9 @@ from payments.services.ledger import (
     user_account,
 )
 from payments.templatetags.money import format_cents
+
+# Marks that keep every payout of the account for an admin to approve by hand.
+UNTRUSTED_MARKS = (AccountMark.Kind.SUSPICIOUS, AccountMark.Kind.FRAUD, AccountMark.Kind.SPAM)
 
 logger = logging.getLogger(__name__)
 Status = PayoutAccount.Status
@@ -137,6 +142,7 @@ def payout_request(*, user, amount_cents: int | None, reference: uuid.UUID) -> P
         if existing.user_id != user.pk:
             raise _refuse("invalid_reference", gettext("This request belongs to someone else."))
         return existing
+    _moderation_check(user)
     earnings = user_account(user, Kind.EARNINGS)
     accounts_lock(earnings)  # the balance cannot move while we decide
     standing = payout_standing(user)
@@ -190,10 +196,28 @@ def payout_request(*, user, amount_cents: int | None, reference: uuid.UUID) -> P
             "payout_below_minimum", gettext("This amount does not cover the payout fee.")
         ) from error
     _mail(payout, "requested")
-    if standing.trusted and amount <= int(settings.PAYOUT_AUTO_APPROVE_CENTS):
+    if _auto_approvable(user, standing) and amount <= int(settings.PAYOUT_AUTO_APPROVE_CENTS):
         payout_approve(payout_id=payout.pk, admin=None)
         payout.refresh_from_db()
     return payout
+
+
+def _moderation_check(user) -> None:
+    """Refuse payouts to a suspended or fraud-marked account (accounts.moderation): its
+    earnings stay where they are until an admin has looked, or returns them to the donors."""
+    if user_blocked(user):
+        raise _refuse(
+            "account_suspended",
+            gettext("Payouts from this account are stopped while it is under review."),
+        )
+
+
+def _auto_approvable(user, standing) -> bool:
+    """Trusted by history (paid out before, details unchanged) or marked trusted by an admin,
+    and not marked suspicious, fraud or spam since."""
+    if user.mark in UNTRUSTED_MARKS:
+        return False
+    return standing.trusted or user.mark == AccountMark.Kind.TRUSTED
 
 
 def _locked(payout_id: int) -> Payout:
@@ -212,6 +236,7 @@ def payout_approve(*, payout_id: int, admin) -> Payout:
             gettext("This payout was already decided (%(status)s).")
             % {"status": payout.get_status_display()},
         )
+    _moderation_check(payout.user)
     earnings = user_account(payout.user, Kind.EARNINGS)
     clearing = system_account(Kind.PAYOUTS)
     accounts_lock(earnings, clearing)

@@ -14,18 +14,16 @@
 -- `unused_to_charity` gives min(budget, funds) to charity. A frozen account (a negative
 -- receivable) gives nothing. All amounts are integer cents and never negative.
 WITH live AS (
-    -- Flattrs that count: on open (not closed), unbanned things, and never paying the donor's own account.
-    SELECT f.id AS flattr_id, f.donor_id, f.thing_id, f.created_at, t.payee_id,
+    -- Flattrs that count, read through core's view flattr_live_flattr (flattr's migration 0004:
+    -- open (not closed), unbanned things, never the donor's own account, no suspended or
+    -- fraud-marked donor or recipient).
+    SELECT l.flattr_id, l.donor_id, l.thing_id, l.created_at, l.payee_id,
            p.kind AS payee_kind
-    FROM flattr_flattr f
-    JOIN flattr_thing t ON t.id = f.thing_id
-    JOIN payments_ledgeraccount p ON p.id = t.payee_id
-    WHERE f.month = %(month)s
-      AND f.donor_id BETWEEN %(lo)s AND %(hi)s
-      AND (%(donors)s::bigint[] IS NULL OR f.donor_id = ANY(%(donors)s::bigint[]))
-      AND NOT t.closed
-      AND NOT t.banned
-      AND p.user_id IS DISTINCT FROM f.donor_id
+    FROM flattr_live_flattr l
+    JOIN payments_ledgeraccount p ON p.id = l.payee_id
+    WHERE l.month = %(month)s
+      AND l.donor_id BETWEEN %(lo)s AND %(hi)s
+      AND (%(donors)s::bigint[] IS NULL OR l.donor_id = ANY(%(donors)s::bigint[]))
 ),
 counts AS (
     SELECT donor_id, count(*) AS n FROM live GROUP BY donor_id
@@ -40,6 +38,9 @@ candidates AS (
       AND b.user_id BETWEEN %(lo)s AND %(hi)s
       AND (%(donors)s::bigint[] IS NULL OR b.user_id = ANY(%(donors)s::bigint[]))
       AND NOT EXISTS (SELECT 1 FROM counts c WHERE c.donor_id = b.user_id)
+      -- A suspended or fraud-marked account's wallet is frozen: no charity from it either.
+      AND NOT EXISTS (SELECT 1 FROM accounts_user u WHERE u.id = b.user_id
+                      AND (u.suspended_at IS NOT NULL OR u.mark = 'fraud'))
 ),
 wallets AS (
     SELECT c.donor_id, c.n,

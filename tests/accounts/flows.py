@@ -22,11 +22,12 @@ def last_mail_to(address: str):
     return sent[-1]
 
 
-def sign_up(client, *, username="newbie", email="newbie@example.org", password=PASSWORD):
-    """Post the sign-up form and return the response."""
+def sign_up(client, *, username="newbie", email="newbie@example.org", password=PASSWORD, **request):
+    """Post the sign-up form and return the response (`request`: extra WSGI environ)."""
     return client.post(
         reverse("account_signup"),
         {"username": username, "email": email, "password1": password, "password2": password},
+        **request,
     )
 
 

@@ -330,8 +330,14 @@ def test_admins_find_and_ban_things(client, thing, donor):
     assert listing.status_code == 200 and "Pat&#x27;s first post" in listing.content.decode()
     assert client.get("/admin/flattr/flattr/").status_code == 200
     assert client.get("/admin/flattr/subscription/").status_code == 200
-    response = client.post(
+    unexplained = client.post(
         "/admin/flattr/thing/", {"action": "ban", "_selected_action": [thing.pk]}
+    )
+    thing.refresh_from_db()
+    assert unexplained.status_code == 302 and not thing.banned  # a ban needs a reason
+    response = client.post(
+        "/admin/flattr/thing/",
+        {"action": "ban", "_selected_action": [thing.pk], "reason": "copied content"},
     )
     assert response.status_code == 302
     thing.refresh_from_db()

@@ -91,8 +91,10 @@ def test_an_admin_cannot_save_a_budget_outside_the_limits(staff_client):
     donor = make_user()
     budget_set(user=donor, monthly_cents=500, use_earnings=False, unused_to_charity=False)
     url = reverse("admin:payments_budget_change", args=[donor.pk])
-    response = staff_client.post(url, {"user": donor.pk, "monthly_cents": 50})
+    form = staff_client.get(url).text
+    response = staff_client.post(url, {"user": donor.pk, "monthly_cents": "0.50"})
     assert response.status_code == 200 and "errornote" in response.text
     assert Budget.objects.get(user=donor).monthly_cents == 500
-    staff_client.post(url, {"user": donor.pk, "monthly_cents": 2000, "use_earnings": "on"})
+    staff_client.post(url, {"user": donor.pk, "monthly_cents": "20.00", "use_earnings": "on"})
+    assert 'value="5.00"' in form  # the form shows euros, not cents
     assert Budget.objects.get(user=donor).monthly_cents == 2000

@@ -88,3 +88,22 @@ def test_the_self_check_action_reports_a_sound_payday(admin_client, month):
         follow=True,
     )
     assert "sound." in response.content.decode()
+
+
+def test_the_preview_refuses_months_before_the_first_flattr_and_before_the_last_payday(
+    admin_client, month
+):
+    before = admin_client.get(PREVIEW, {"month": "2025-02"})
+    assert before.status_code == 400
+    assert "is before the first flattr (2025-03)" in before.text
+    later = make_donor(budget=1000, funds=5000)
+    make_flattr(later, make_thing(), month=MONTH.replace(month=5))
+    payday_run(month=MONTH.replace(month=5))
+
+    old = admin_client.get(PREVIEW, {"month": "2025-04"})
+    queued = admin_client.post(PREVIEW, {"month": "2025-03"})
+
+    assert old.status_code == 400
+    assert "older than the last finished payday (2025-05)" in old.text
+    assert queued.status_code == 302 and not Payday.objects.filter(month=MONTH).exists()
+    assert admin_client.get(PREVIEW, {"month": "2025-05"}).status_code == 200
