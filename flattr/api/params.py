@@ -51,17 +51,19 @@ def page_of(items, data: dict) -> list:
 
 
 def text(data: dict, name: str, *, limit: int = 2000) -> str:
+    """Return a text parameter, cut to `limit`; NUL characters are dropped (PostgreSQL text
+    cannot hold them, and no Flattr parameter means anything by one)."""
     value = data.get(name)
     if value is None or isinstance(value, dict | list | bool):
         return ""
-    return str(value)[:limit]
+    return str(value).replace("\x00", "")[:limit]
 
 
 def word_list(data: dict, name: str) -> tuple[str, ...]:
     """Return a comma list ("en_GB,de_DE") as a tuple of trimmed words."""
     value = data.get(name)
     if isinstance(value, list):
-        words = [str(v) for v in value]
+        words = [str(v).replace("\x00", "") for v in value]
     else:
         words = text(data, name, limit=500).split(",")
     return tuple(w.strip() for w in words if w.strip())

@@ -59,3 +59,12 @@ def test_query_budgets(api, donor_api, publisher, django_assert_max_num_queries)
     with django_assert_max_num_queries(7):
         body = donor_api.get("/rest/v2/users/pat/things").json()
     assert len(body) == 5
+
+
+def test_a_nul_character_in_search_parameters_is_no_server_error(api, thing):
+    """schemathesis found a 500 here: PostgreSQL text cannot hold NUL (0x00)."""
+    answer = api.get(
+        "/rest/v2/things/search", {"user": "pat\x00", "query": "Pat\x00", "url": "\x00"}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["total_items"] >= 0
