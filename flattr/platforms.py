@@ -48,6 +48,10 @@ class Platform:
     button_hook: str = ""
     # A template included on the dashboard: the box to flattr an account by name.
     dashboard_template: str = ""
+    # A template included on the login and sign-up pages: "Sign in with <platform>" (it gets
+    # `platform` and `next`), and the origins its form may lead to (CSP `form-action`).
+    sign_in_template: str = ""
+    sign_in_origins: Callable[[], list[str]] | None = None
 
 
 _PLATFORMS: dict[str, Platform] = {}
@@ -64,6 +68,21 @@ def platform_register(platform: Platform) -> None:
 def platform_list() -> list[Platform]:
     """Return the registered platforms in the order they registered."""
     return list(_PLATFORMS.values())
+
+
+def sign_in_platforms() -> list[Platform]:
+    """The platforms one can sign in with, for the login and sign-up pages."""
+    return [platform for platform in _PLATFORMS.values() if platform.sign_in_template]
+
+
+def sign_in_origins() -> list[str]:
+    """Every origin a sign-in button of the login page may lead the browser to."""
+    origins: list[str] = []
+    for platform in sign_in_platforms():
+        for origin in platform.sign_in_origins() if platform.sign_in_origins else []:
+            if origin and origin not in origins:
+                origins.append(origin)
+    return origins
 
 
 def platform_get(key: str) -> Platform | None:

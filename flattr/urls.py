@@ -33,6 +33,9 @@ urlpatterns = [
         public_views.close_account_confirm,
         name="account_close_confirm",
     ),
+    # allauth's login and sign-up pages, with the platforms' "Sign in with …" buttons.
+    path("accounts/login/", views.login, name="account_login"),
+    path("accounts/signup/", views.signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("profile/<str:username>/", public_views.profile_legacy, name="profile_legacy"),
     path("transparency/", transparency_views.transparency, name="transparency"),

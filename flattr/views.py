@@ -27,7 +27,12 @@ from flattr.embed import embed_snippets
 from flattr.errors import FlattrError
 from flattr.forms import SubscriptionForm, ThingForm
 from flattr.models import Flattr, Subscription, Thing
-from flattr.platforms import platform_list, profile_url_page, thing_account_page
+from flattr.platforms import (
+    platform_list,
+    profile_url_page,
+    sign_in_origins,
+    thing_account_page,
+)
 from flattr.selectors import (
     donor_month,
     flattr_of_donor_this_month,
@@ -406,3 +411,36 @@ def auto_submit(request: HttpRequest) -> HttpResponse:
             )
             return redirect(flattr.thing)
     return render(request, "flattr/auto_submit.html", {"auto": auto, "error": error})
+
+
+# ---- Login and sign-up with a platform account ---------------------------------------------
+
+
+def _sign_in_buttons(view):
+    """The login and sign-up pages (allauth's views) with each platform's "Sign in with …"
+    button: their forms post to our own start views, which redirect to the platform, and
+    browsers apply the page's CSP `form-action` to that redirect, so the platforms' origins
+    (and only they) are added."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        origins = sign_in_origins()
+        if origins:
+            policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
+            policy["form-action"] = [*policy.get("form-action", []), *origins]
+            response._csp_config = policy
+        return response
+
+    return wrapped
+
+
+def login(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    from allauth.account.views import login as allauth_login
+
+    return _sign_in_buttons(allauth_login)(request, *args, **kwargs)
+
+
+def signup(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    from allauth.account.views import signup as allauth_signup
+
+    return _sign_in_buttons(allauth_signup)(request, *args, **kwargs)

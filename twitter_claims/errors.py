@@ -30,6 +30,11 @@ def twitter_message(code: str, provider: str = "") -> str:
         return PROVIDER_MESSAGES[code]() % named
     messages = {
         "invalid_account": _("That is not an account name on %(provider)s.") % named,
+        "invalid_instance": _(
+            "That is not a %(provider)s server we can sign in with: write its address, e.g. "
+            "mastodon.social."
+        )
+        % named,
         "unknown_account": _("There is no account with that name on %(provider)s.") % named,
         "provider_unavailable": _(
             "%(provider)s is not answering right now. Nothing was changed; please try again later."
@@ -37,6 +42,11 @@ def twitter_message(code: str, provider: str = "") -> str:
         % named,
         "provider_user_has_account": _(
             "Your Flattr account is already linked to a different account on %(provider)s."
+        )
+        % named,
+        "signin_ambiguous": _(
+            "The %(provider)s pages you manage are connected to more than one Flattr account. "
+            "Log in with your username or email instead."
         )
         % named,
         "invalid_handle": _(

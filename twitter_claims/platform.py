@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +66,14 @@ PLATFORM = Platform(
     button_param="twitter",
     button_hook="js/twitter_button.js",
     dashboard_template="twitter_claims/flattr_handle_form.html",
+    sign_in_template="twitter_claims/sign_in_x.html",
+    sign_in_origins=lambda: _origins(settings.X_AUTHORIZE_URL),
 )
+
+
+def _origins(url: str) -> list[str]:
+    parts = urlsplit(url or "")
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in ("http", "https") else []
 
 
 def platform_for(provider) -> Platform:
@@ -105,4 +114,16 @@ def platform_for(provider) -> Platform:
         thing_for_profile_url=thing_for_profile_url,
         button_hook="js/platform_button.js",
         dashboard_template="twitter_claims/flattr_account_form.html",
+        # Per instance (Mastodon): the login page asks for the instance on a page of ours,
+        # whose own form then leads there; otherwise the button goes straight to the provider.
+        sign_in_template=(
+            "twitter_claims/sign_in_provider.html"
+            if provider.domain
+            else "twitter_claims/sign_in_instance.html"
+        ),
+        sign_in_origins=lambda: (
+            [origin for origin in [provider.oauth_origin(provider.domain)] if origin]
+            if provider.domain
+            else []
+        ),
     )

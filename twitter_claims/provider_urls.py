@@ -13,6 +13,7 @@ urlpatterns = [
     path("-/start/", views.oauth_start, name="platform_start"),
     path("-/callback/", views.oauth_callback, name="platform_callback"),
     path("-/finish/", views.finish, name="platform_finish"),
+    path("-/sign-in/", views.sign_in, name="platform_sign_in"),
     path("-/welcome/", views.welcome, name="platform_welcome"),
     path("-/prove/", views.proof_start, name="platform_proof_start"),
     path("-/prove/<int:code_id>/", views.proof_status, name="platform_proof"),

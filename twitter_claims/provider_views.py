@@ -60,7 +60,11 @@ def sign_in_form(view):
         domain = found.domain if found else ""
         if found and not domain:  # per instance: the account's, or the one being signed in to
             parsed = found.account_parse(kwargs.get("account", ""))
-            domain = parsed[1] if parsed else request.POST.get("domain", "")
+            raw = request.POST.get("domain", "") or request.GET.get("domain", "")
+            raw = raw[:253].strip().removeprefix("https://").strip("/@")
+            if not parsed and raw:
+                parsed = found.account_parse("x@" + raw)
+            domain = parsed[1] if parsed else ""
         origin = found.oauth_origin(domain) if found and domain else ""
         if origin:
             policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
@@ -201,6 +205,8 @@ def oauth_callback(request: HttpRequest, provider: str) -> HttpResponse:
     except TwitterError as error:
         return _error_page(request, found, error)
     domain = flow.get("domain") or found.domain
+    if "accounts" in flow:  # signed in without naming an account (Facebook: your pages)
+        return _sign_in_with_any(request, found, domain, flow["accounts"])
     linked = (
         PlatformAccount.objects.filter(
             provider=found.key, domain=domain, user_id=user.id, claimed_by__isnull=False
@@ -223,6 +229,61 @@ def oauth_callback(request: HttpRequest, provider: str) -> HttpResponse:
     finish = reverse("platform_finish", kwargs={"provider": found.key})
     messages.info(request, _("Log in or sign up to Flattr; then we claim the account for you."))
     return redirect(reverse("account_login") + "?" + urlencode({"next": finish}))
+
+
+def _sign_in_with_any(
+    request: HttpRequest, provider: Provider, domain: str, ids: list[str]
+) -> HttpResponse:
+    """Log in the one Flattr user linked to any of the accounts the person controls. None
+    linked: back to the login page, saying how to connect one (nothing is claimed: which page
+    to claim is chosen on the page's own page)."""
+    owners = set(
+        PlatformAccount.objects.filter(
+            provider=provider.key, domain=domain, user_id__in=ids, claimed_by__isnull=False
+        ).values_list("claimed_by_id", flat=True)
+    )
+    if len(owners) > 1:
+        error = TwitterError("signin_ambiguous", provider=provider.name)
+        return _error_page(request, provider, error)
+    if request.user.is_authenticated and owners != {request.user.pk}:
+        return redirect("dashboard")  # signed in already; nothing to do
+    if owners:
+        from django.contrib.auth import get_user_model
+
+        return perform_login(
+            request,
+            get_user_model().objects.get(pk=owners.pop()),
+            email_verification=allauth_settings.EmailVerificationMethod.OPTIONAL,
+            redirect_url=reverse("dashboard"),
+        )
+    messages.info(
+        request,
+        _(
+            "No Flattr account is connected to a %(provider)s page you manage yet. Log in or "
+            "sign up, then claim your page from its page on Flattr."
+        )
+        % {"provider": provider.name},
+    )
+    return redirect("account_login")
+
+
+@never_cache
+@require_GET
+@sign_in_form
+def sign_in(request: HttpRequest, provider: str) -> HttpResponse:
+    """The login page's "Sign in with Mastodon" asks for the instance first (its origin must be
+    known to the page whose form leads there); this page then offers the button to it."""
+    found = _provider(provider)
+    domain = found.domain
+    if not domain:
+        raw = request.GET.get("domain", "")[:253].strip().removeprefix("https://")
+        parsed = found.account_parse("x@" + raw.strip("/@")) if raw else None
+        if parsed is None:
+            error = TwitterError("invalid_instance", provider=found.name)
+            return _error_page(request, found, error)
+        domain = parsed[1]
+    context = {"provider": found, "domain": domain}
+    return render(request, "twitter_claims/provider_sign_in.html", context)
 
 
 def _claim_for(request: HttpRequest, provider: Provider, domain: str, user) -> HttpResponse:

@@ -34,3 +34,11 @@ def cents(value: int | None) -> str:
 def language_name(code: str) -> str:
     """Return the name of a Flattr language id in the active language."""
     return _language_name(code or "")
+
+
+@register.simple_tag
+def sign_in_platforms():
+    """The platforms whose "Sign in with …" buttons the login and sign-up pages show."""
+    from flattr.platforms import sign_in_platforms as registered
+
+    return registered()

@@ -114,6 +114,17 @@ class Provider:
         for providers where one person controls several (Facebook pages)."""
         raise NotImplementedError
 
+    def oauth_finish_all(
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+    ) -> list[ProviderUser]:
+        """Return every account the person who signed in controls (Facebook: the pages they
+        manage), for signing in without naming one. Most providers: just who signed in."""
+        return [
+            self.oauth_finish(
+                redirect_uri=redirect_uri, code=code, code_verifier=code_verifier, domain=domain
+            )
+        ]
+
     def oauth_origin(self, domain: str) -> str:
         """The origin of the authorize page, for the CSP `form-action` of sign-in forms."""
         return ""

@@ -112,6 +112,18 @@ class Facebook(Provider):
         self, *, redirect_uri: str, code: str, code_verifier: str, domain: str, target: str = ""
     ) -> ProviderUser:
         """Return the page `target` if the person who signed in manages it."""
+        pages = self._managed_pages(redirect_uri=redirect_uri, code=code, verifier=code_verifier)
+        for page in pages:
+            if page.id == target:
+                return page
+        raise ProviderError("not_manager", "You do not manage that page on Facebook.")
+
+    def oauth_finish_all(
+        self, *, redirect_uri: str, code: str, code_verifier: str, domain: str
+    ) -> list[ProviderUser]:
+        return self._managed_pages(redirect_uri=redirect_uri, code=code, verifier=code_verifier)
+
+    def _managed_pages(self, *, redirect_uri: str, code: str, verifier: str) -> list[ProviderUser]:
         token = oauth2_token(
             name=self.name,
             token_url=settings.FACEBOOK_TOKEN_URL,
@@ -119,16 +131,13 @@ class Facebook(Provider):
             client_secret=settings.FACEBOOK_APP_SECRET,
             redirect_uri=redirect_uri,
             code=code,
-            code_verifier=code_verifier,
+            code_verifier=verifier,
         )
         _status, body = self._api("/me/accounts", token, fields="id,name,username")
         pages = body.get("data") if isinstance(body, dict) else None
         if not isinstance(pages, list):
             raise ProviderError("bad_response", "Facebook did not list your pages.")
-        for page in pages:
-            if isinstance(page, dict) and str(page.get("id", "")) == target:
-                return self._page(page)
-        raise ProviderError("not_manager", "You do not manage that page on Facebook.")
+        return [self._page(page) for page in pages[:100] if isinstance(page, dict)]
 
     def oauth_origin(self, domain: str) -> str:
         parts = urlsplit(settings.FACEBOOK_AUTHORIZE_URL or "")

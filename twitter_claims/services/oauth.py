@@ -120,13 +120,27 @@ def oauth_complete(*, session, params, provider: Provider = X) -> tuple[XUser, d
     if not code or len(code) > 512:
         raise TwitterError("oauth_failed")
     try:
-        x_user = provider.oauth_finish(
-            redirect_uri=flow["redirect_uri"],
-            code=code,
-            code_verifier=flow["verifier"],
-            domain=flow.get("domain") or provider.domain,
-            target=str(flow.get("target", "")),
-        )
+        if provider.needs_target and not flow.get("target"):
+            # Signing in without naming an account (the login page): every account the person
+            # controls; the first stands for them, the view looks for one that is linked.
+            found = provider.oauth_finish_all(
+                redirect_uri=flow["redirect_uri"],
+                code=code,
+                code_verifier=flow["verifier"],
+                domain=flow.get("domain") or provider.domain,
+            )
+            if not found:
+                raise ProviderError("not_manager", "You manage no account there.")
+            flow["accounts"] = [account.id for account in found]
+            x_user = found[0]
+        else:
+            x_user = provider.oauth_finish(
+                redirect_uri=flow["redirect_uri"],
+                code=code,
+                code_verifier=flow["verifier"],
+                domain=flow.get("domain") or provider.domain,
+                target=str(flow.get("target", "")),
+            )
     except ProviderError as failure:
         logger.info("%s sign-in failed: %s", provider.name, failure)
         if failure.code in ("unavailable", "rate_limited", "not_configured"):
