@@ -137,11 +137,14 @@ class PendingHandle(models.Model):
     """
 
     class State(models.TextChoices):
-        OPEN = "open", _("waiting for X")
+        OPEN = "open", _("waiting for the platform")
         RESOLVED = "resolved", _("resolved")
         FAILED = "failed", _("could not be resolved")
 
-    handle = models.CharField(_("handle"), max_length=15)
+    # The provider (and instance) whose handle it is: X, or any registered provider.
+    provider = models.CharField(_("platform"), max_length=20, default="twitter")
+    domain = models.CharField(_("domain"), max_length=DOMAIN_MAX, default="x.com")
+    handle = models.CharField(_("handle"), max_length=HANDLE_MAX)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="open")
     thing = models.OneToOneField(
         "flattr.Thing", on_delete=models.PROTECT, related_name="pending_handle"
@@ -168,12 +171,24 @@ class PendingHandle(models.Model):
         verbose_name_plural = _("pending handles")
         constraints = [
             models.UniqueConstraint(
-                Lower("handle"), condition=Q(state="open"), name="pending_handle_one_open"
+                "provider",
+                Lower("domain"),
+                Lower("handle"),
+                condition=Q(state="open"),
+                name="pending_handle_one_open",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"@{self.handle} ({self.get_state_display()})"
+        return f"{self.label} ({self.get_state_display()})"
+
+    @property
+    def label(self) -> str:
+        """The handle as people write it on its platform ("@bob", "@anna@one.example")."""
+        from twitter_claims.providers import provider_find
+
+        provider = provider_find(self.provider)
+        return provider.account_label(self.handle, self.domain) if provider else self.handle
 
 
 class OwnerNotice(models.Model):

@@ -110,11 +110,18 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
     summary = (
         selectors.pool_summary(pool_id=record.pool_id, thing_id=record.thing_id) if record else None
     )
+    pending = (
+        selectors.pending_handle_for(handle, provider=found.key, domain=domain)
+        if record is None
+        else None
+    )
     own = record is not None and record.claimed_by_id == getattr(request.user, "pk", None)
     response = render(
         request,
         "twitter_claims/provider_account.html",
         {
+            "pending": pending,
+            "bind_hours": settings.TWITTER_HANDLE_BIND_HOURS,
             "provider": found,
             "account": record,
             "label": found.account_label(handle, domain),
@@ -154,7 +161,17 @@ def account_flattr(request: HttpRequest, provider: str) -> HttpResponse:
     except FlattrError as error:
         messages.error(request, error.message)
         return redirect(_safe_next(request, fallback))
-    record = flattr.thing.platform_account
+    record = getattr(flattr.thing, "platform_account", None)
+    if record is None:  # kept pending: the provider could not confirm the account yet
+        messages.success(
+            request,
+            _(
+                "You flattred %(account)s. %(provider)s is not answering right now, so we "
+                "will confirm the account soon; until payday you can remove the flattr."
+            )
+            % {"account": flattr.thing.title, "provider": found.name},
+        )
+        return redirect(_safe_next(request, fallback))
     messages.success(
         request,
         _(

@@ -65,10 +65,18 @@ def accounts_linked_to(user) -> QuerySet[PlatformAccount]:
     )
 
 
-def pending_handle_for(handle: str) -> PendingHandle | None:
-    """Return the open pending handle for `handle` (flattrs waiting for X to answer), or None."""
+def pending_handle_for(
+    handle: str, *, provider: str = "twitter", domain: str = "x.com"
+) -> PendingHandle | None:
+    """Return the open pending handle for `handle` on the provider (flattrs waiting for it to
+    answer), or None."""
     return (
-        PendingHandle.objects.filter(state=PendingHandle.State.OPEN, handle__iexact=handle)
+        PendingHandle.objects.filter(
+            state=PendingHandle.State.OPEN,
+            provider=provider,
+            domain__iexact=domain,
+            handle__iexact=handle,
+        )
         .select_related("pool", "thing")
         .first()
     )

@@ -64,17 +64,19 @@ def test_flattr_by_profile_url_from_the_dashboard_auto_submit_and_the_core_funct
     assert thing_for_profile_url("https://github.com/octocat/hello-world") is None
 
 
-def test_an_unknown_login_or_github_down_is_refused_with_a_message_and_nothing_written(
+def test_an_unknown_login_is_refused_and_github_down_keeps_the_flattr_pending(
     client, fake_github
 ):
     client.force_login(make_donor(budget=1000, funds=5000))
     page = client.post("/github/-/flattr/", {"account": "nobody-here"}, follow=True)
     assert "There is no account with that name on GitHub." in page.content.decode()
-    fake_github.admin("mode", mode="down")
-    page = client.post("/github/-/flattr/", {"account": "octocat"}, follow=True)
-    assert "GitHub is not answering right now" in page.content.decode()
     assert client.post("/github/-/flattr/", {"account": "<script>" * 50}).status_code == 302
     assert not PlatformAccount.objects.exists() and not Flattr.objects.exists()
+    fake_github.admin("mode", mode="down")  # kept against the login, as on X (pending)
+    page = client.post("/github/-/flattr/", {"account": "octocat"}, follow=True)
+    assert "GitHub is not answering right now, so we will confirm" in page.content.decode()
+    assert not PlatformAccount.objects.exists()
+    assert Flattr.objects.get().thing.pending_handle.handle == "octocat"
     assert client.get("/github/-bad/").status_code == 404
     assert client.get("/mastodon/anna/").status_code == 404  # not a registered provider
 

@@ -2,8 +2,8 @@
 their thing (in core) and held pool (in payments), renames recorded, handles resolved, and
 flattring an account by handle or profile URL.
 
-X adds flattrs kept against handles it could not resolve (services.handles); the other
-providers refuse a handle they cannot resolve right now, with a message to try again.
+A handle the provider cannot resolve right now (down, rate limiting) is kept pending, for
+every provider alike (services.handles): its flattrs wait until `handles_resolve` binds them.
 No network call happens inside a transaction.
 """
 
@@ -132,10 +132,32 @@ def account_resolve(*, provider: Provider, handle: str, domain: str) -> Platform
     return account
 
 
+# The provider failures after which a flattr is kept against the handle (a pending handle,
+# bound later by handles_resolve); any other failure refuses the flattr.
+PENDING_ON = ("unavailable", "rate_limited")
+
+
 def thing_for_account(*, provider: Provider, handle: str, domain: str) -> Thing:
     """Return the thing donors flattr for the account holding `handle`; raise TwitterError as
-    `account_resolve` does, or `opted_out` when its owner refuses new flattrs."""
-    account = account_resolve(provider=provider, handle=handle, domain=domain)
+    `account_resolve` does, or `opted_out` when its owner refuses new flattrs.
+
+    When the provider cannot answer right now (down, rate limiting), return the thing of a
+    pending handle instead, as for X: the flattr waits against the handle and is bound to the
+    account's stable id by `handles_resolve` once the provider answers (README rules)."""
+    try:
+        account = account_resolve(provider=provider, handle=handle, domain=domain)
+    except TwitterError as error:
+        cause = error.__cause__
+        if (
+            error.code != "provider_unavailable"
+            or not isinstance(cause, ProviderError)
+            or cause.code not in PENDING_ON
+        ):
+            raise
+        from twitter_claims.services.handles import pending_handle_thing
+
+        logger.warning("%s: keeping %s pending", provider.name, handle)
+        return pending_handle_thing(handle, provider=provider, domain=domain)
     if account.flattrs_opted_out:
         raise TwitterError("opted_out")
     return account.thing

@@ -33,6 +33,7 @@ from payments.services.pools import held_shares_move, held_shares_return
 from twitter_claims import x_gateway
 from twitter_claims.errors import TwitterError
 from twitter_claims.models import PendingHandle, PlatformAccount
+from twitter_claims.providers import Provider, ProviderError, provider_find
 from twitter_claims.providers.x import PROVIDER as X
 from twitter_claims.services.accounts import account_for_provider_user
 from twitter_claims.services.expiry import returned_notify_on_commit
@@ -154,19 +155,31 @@ def thing_for_profile_url(url: str) -> Thing | None:
     return thing_for_handle(match.group("handle"))
 
 
-def pending_handle_thing(handle: str) -> Thing:
-    """Return the thing of the open pending handle for `handle`, creating it (and its pool)."""
-    existing = PendingHandle.objects.filter(state=PendingHandle.State.OPEN, handle__iexact=handle)
+def pending_handle_thing(handle: str, *, provider: Provider = X, domain: str = "") -> Thing:
+    """Return the thing of the open pending handle for `handle` on the provider (X unless
+    told), creating it (and its pool)."""
+    domain = domain or provider.domain
+    existing = PendingHandle.objects.filter(
+        state=PendingHandle.State.OPEN,
+        provider=provider.key,
+        domain__iexact=domain,
+        handle__iexact=handle,
+    )
     found = existing.select_related("thing").first()
     if found:
         return found.thing
+    label = provider.account_label(handle, domain)
+    if provider.key == X.key:
+        url = f"https://x.com/{handle}"
+    else:  # a profile URL of ours: the provider's own names the account by its id only
+        url = settings.SITE_URL + provider.account_page(handle, domain)
     try:
         with transaction.atomic():
-            pool = pool_account_create(label=f"Held for @{handle} (not yet resolved)")
-            thing = account_thing_create(
-                payee=pool, url=f"https://x.com/{handle}", title=f"@{handle}"
+            pool = pool_account_create(label=f"Held for {label} (not yet resolved)")
+            thing = account_thing_create(payee=pool, url=url, title=label)
+            PendingHandle.objects.create(
+                provider=provider.key, domain=domain, handle=handle, thing=thing, pool=pool
             )
-            PendingHandle.objects.create(handle=handle, thing=thing, pool=pool)
             return thing
     except IntegrityError:
         return existing.select_related("thing").get().thing
@@ -214,15 +227,25 @@ def pending_handle_resolve(*, pending_id: int, now: dt.datetime | None = None) -
     now = now or timezone.now()
     pending = PendingHandle.objects.select_related("account").get(pk=pending_id)
     if pending.state == PendingHandle.State.OPEN:
+        provider = provider_find(pending.provider)
         try:
-            x_user = x_gateway.user_by_username(pending.handle)
-        except XError as error:
+            if provider is None:  # its module is no longer registered: wait, do not guess
+                raise ProviderError("not_configured", f"{pending.provider} is not registered.")
+            if provider.key == X.key:
+                x_user = x_gateway.user_by_username(pending.handle)
+            else:
+                x_user = provider.user_lookup(pending.handle, pending.domain)
+        except (XError, ProviderError) as error:
             PendingHandle.objects.filter(pk=pending.pk).update(
                 attempts=pending.attempts + 1, last_error=str(error)[: PendingHandle.LAST_ERROR_MAX]
             )
             _pending_settle(pending_id, account=None, now=now, release_all=False)
             return "waiting"
-        account = account_for_x_user(x_user=x_user) if x_user is not None else None
+        account = (
+            account_for_provider_user(provider=provider, domain=pending.domain, user=x_user)
+            if x_user is not None
+            else None
+        )
     else:
         account = pending.account
     _pending_settle(pending_id, account=account, now=now, release_all=account is None)
