@@ -64,9 +64,7 @@ def test_flattr_by_profile_url_from_the_dashboard_auto_submit_and_the_core_funct
     assert thing_for_profile_url("https://github.com/octocat/hello-world") is None
 
 
-def test_an_unknown_login_is_refused_and_github_down_keeps_the_flattr_pending(
-    client, fake_github
-):
+def test_an_unknown_login_is_refused_and_github_down_keeps_the_flattr_pending(client, fake_github):
     client.force_login(make_donor(budget=1000, funds=5000))
     page = client.post("/github/-/flattr/", {"account": "nobody-here"}, follow=True)
     assert "There is no account with that name on GitHub." in page.content.decode()
