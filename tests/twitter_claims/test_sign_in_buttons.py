@@ -1,4 +1,4 @@
-"""The login page's "Sign in with GitHub / Mastodon / Facebook" buttons beside X's: from the
+"""The login page's "Log in with GitHub / Mastodon / Facebook" buttons beside X's: from the
 button on the page, over real HTTP against each fake, to being signed in as the user who
 connected that account. An account connected to nobody gets a clear next step; hostile or
 replayed callbacks answer 4xx and sign nobody in."""
@@ -30,7 +30,7 @@ FORM = re.compile(r'<form method="(post|get)" action="([^"]+)"[^>]*data-platform
 
 
 def sign_in_forms(page: str) -> dict[str, tuple[str, str]]:
-    """The login page's "Sign in with …" forms: platform key -> (method, action)."""
+    """The login page's "Log in with …" forms: platform key -> (method, action)."""
     return {key: (method, unescape(action)) for method, action, key in FORM.findall(page)}
 
 
@@ -55,7 +55,7 @@ def test_the_login_page_offers_every_platform_and_allows_their_origins(
     page = client.get("/accounts/login/")
     html = page.content.decode()
     for name in ("Twitter/X", "GitHub", "Mastodon", "Facebook"):
-        assert f"Sign in with {name}" in html
+        assert f"Log in with {name}" in html
     forms = sign_in_forms(html)
     assert forms["twitter"] == ("post", "/twitter/-/start/")
     assert forms["github"] == ("post", "/github/-/start/")
@@ -64,7 +64,7 @@ def test_the_login_page_offers_every_platform_and_allows_their_origins(
     allowed = form_action(page)
     assert fake_github.base in allowed and fake_facebook.base in allowed
     assert fake_x.base in allowed
-    assert "Sign in with GitHub" in client.get("/accounts/signup/").content.decode()
+    assert "Log in with GitHub" in client.get("/accounts/signup/").content.decode()
 
 
 def test_sign_in_with_github_from_the_login_page_signs_in_its_owner(client, fake_github):
