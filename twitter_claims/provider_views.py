@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flattr.errors import FlattrError
-from flattr.selectors import thing_flattr_count
+from flattr.selectors import flattr_of_donor_this_month, thing_flattr_count
 from twitter_claims import selectors
 from twitter_claims.errors import TwitterError
 from twitter_claims.models import PlatformAccount
@@ -116,6 +116,9 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
             "label": found.account_label(handle, domain),
             "account_key": found.account_key(handle, domain),
             "summary": summary,
+            # A donor who flattred the account this month sees that, not a second offer.
+            "flattr": record and flattr_of_donor_this_month(donor=request.user, thing=record.thing),
+            "next_payday": selectors.next_payday(),
             "can_flattr": not own and not (record and record.flattrs_opted_out),
             "hold_days": settings.UNCLAIMED_HOLD_DAYS,
         },

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flattr.models import Flattr
+from flattr.selectors import thing_pending_worth
 from payments.models import LedgerAccount, Share, Transfer
 from payments.months import month_next, month_start
 from twitter_claims.models import OwnerNotice, PendingHandle, PlatformAccount
@@ -200,6 +201,10 @@ class ClaimSummary:
     # Flattrs not split yet: they reach the owner on the next payday.
     pending_flattrs: int = 0
     next_payday: dt.date | None = None
+    # What this month's pending flattrs bring if payday ran now (after the fee), and whether
+    # that counts every donor (flattr.selectors.thing_pending_worth).
+    pending_cents: int = 0
+    pending_estimate_complete: bool = True
 
 
 def claim_summary(account: PlatformAccount) -> ClaimSummary:
@@ -214,6 +219,7 @@ def claim_summary(account: PlatformAccount) -> ClaimSummary:
     returned = Share.objects.filter(payee_id=account.pool_id, state=Share.State.RETURNED).aggregate(
         total=Coalesce(Sum("amount"), 0), donors=Count("donor_id", distinct=True)
     )
+    worth = thing_pending_worth(account.thing_id)
     return ClaimSummary(
         credited_cents=credited,
         shares=claimed["shares"],
@@ -223,8 +229,15 @@ def claim_summary(account: PlatformAccount) -> ClaimSummary:
         pending_flattrs=Flattr.objects.filter(
             thing_id=account.thing_id, share__isnull=True
         ).count(),
-        next_payday=month_next(month_start()),
+        next_payday=next_payday(),
+        pending_cents=worth.cents,
+        pending_estimate_complete=worth.complete,
     )
+
+
+def next_payday() -> dt.date:
+    """Return the day this month's flattrs are split (payday runs on the 1st)."""
+    return month_next(month_start())
 
 
 def donors_of_account(account: PlatformAccount) -> list[int]:

@@ -29,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flattr.errors import FlattrError
-from flattr.selectors import thing_flattr_count
+from flattr.selectors import flattr_of_donor_this_month, thing_flattr_count
 from twitter_claims import selectors, services
 from twitter_claims.errors import TwitterError
 from twitter_claims.forms import AccountStepForm, HandleForm, OptOutForm, username_suggest
@@ -145,6 +145,9 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
             "account": account,
             "pending": pending,
             "summary": summary,
+            # A donor who flattred the account this month sees that, not a second offer.
+            "flattr": holder and flattr_of_donor_this_month(donor=request.user, thing=holder.thing),
+            "next_payday": selectors.next_payday(),
             "share_url": share_url,
             "tell_url": _tell_url(shown, share_url),
             "can_flattr": not own and not (account and account.flattrs_opted_out),
