@@ -243,3 +243,20 @@ def test_the_estimate_is_a_floor_past_its_donor_limit(fake_x, monkeypatch):
     assert (worth.flattrs, worth.complete) == (2, False)
     one = donor_month(Flattr.objects.order_by("pk").first().donor).flattrs[0].worth_cents
     assert worth.cents == one
+
+
+def test_the_connected_accounts_pages_say_what_payday_brings_a_claim_with_pending_flattrs(
+    fake_x, fake_github
+):
+    from tests.twitter_claims.conftest import oauth_round_trip
+
+    donor = donors_flattr("alice", count=1)[0]
+    worth = donor_month(donor).flattrs[0].worth_cents
+    owner = make_user()
+    client = Client()
+    client.force_login(owner)
+    oauth_round_trip(client, fake_x, as_user="42")
+    amount = f"€{worth // 100}.{worth % 100:02d}"
+    expected = f"1 flattr is pending: payday, {PAYDAY}, brings about {amount}"
+    assert expected in client.get("/twitter/-/settings/").content.decode()
+    assert expected in client.get("/platforms/connected/").content.decode()
