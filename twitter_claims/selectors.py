@@ -93,10 +93,13 @@ class PoolSummary:
     shares: int
     oldest_returns_on: dt.date | None  # when the oldest held share goes back to its donor
     pending_flattrs: int  # flattrs not yet split (this month's, until payday)
+    donor_flattred: bool = False  # the visitor (`donor`) flattred the account this month
 
 
-def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
-    """Return what a pool holds, from how many donors, and when its oldest share expires."""
+def pool_summary(*, pool_id: int, thing_id: int, donor=None) -> PoolSummary:
+    """Return what a pool holds, from how many donors, and when its oldest share expires; and
+    whether `donor` (the visitor, if logged in) flattred the account this month, in the same
+    query as the pending count."""
     held = Share.objects.filter(payee_id=pool_id, state=Share.State.HELD).aggregate(
         donors=Count("donor_id", distinct=True),
         shares=Count("id"),
@@ -108,7 +111,11 @@ def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
         .first()
     )
     balance = LedgerAccount.objects.filter(pk=pool_id).values_list("balance", flat=True).first()
-    pending = Flattr.objects.filter(thing_id=thing_id, share__isnull=True).count()
+    donor_id = donor.pk if getattr(donor, "is_authenticated", False) else None
+    flattrs = Flattr.objects.filter(thing_id=thing_id).aggregate(
+        pending=Count("id", filter=Q(share__isnull=True)),
+        mine=Count("id", filter=Q(donor_id=donor_id, month=month_start())),
+    )
     returns_on = None
     if oldest is not None:
         returns_on = (oldest + dt.timedelta(days=settings.UNCLAIMED_HOLD_DAYS)).date()
@@ -117,7 +124,8 @@ def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
         donors=held["donors"],
         shares=held["shares"],
         oldest_returns_on=returns_on,
-        pending_flattrs=pending,
+        pending_flattrs=flattrs["pending"],
+        donor_flattred=donor_id is not None and flattrs["mine"] > 0,
     )
 
 
