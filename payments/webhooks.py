@@ -21,7 +21,9 @@ Handled event types (everything else is recorded as ignored and answered 200):
 - account.updated: store a payout account's readiness and bank.
 
 An event about a payment we do not know is kept as `unmatched` (no money moves) and applied if a
-deposit with that payment id appears later. An event that contradicts its deposit (amount or
+deposit with that payment id appears later; a payout event that overtakes our record of the
+payout's Stripe id (the bank payout is made before its id is saved) is kept the same way and
+applied when `payout_send` saves the id. An event that contradicts its deposit (amount or
 currency) is kept as `rejected` with the reason, for an admin. A signed event whose fields are
 not what Stripe sends raises WebhookPayloadError (the view answers 400, nothing is written).
 """
@@ -216,7 +218,7 @@ def _payout_named_by(obj: dict, field: str) -> Payout | None:
 def _payout_paid(event: dict, obj: dict):
     payout = _payout_named_by(obj, "stripe_payout_id")
     if payout is None:
-        return Outcome.UNMATCHED, None, "", "no payout with this id"
+        return Outcome.UNMATCHED, None, _str(obj, "id"), "no payout with this id (yet)"
     settled = services.payout_settle(payout_id=payout.pk)
     return (
         Outcome.APPLIED,
@@ -231,7 +233,7 @@ def _payout_failed(event: dict, obj: dict):
     books reverse now; taking the transfer back at Stripe is a task after commit."""
     payout = _payout_named_by(obj, "stripe_payout_id")
     if payout is None:
-        return Outcome.UNMATCHED, None, "", "no payout with this id"
+        return Outcome.UNMATCHED, None, _str(obj, "id"), "no payout with this id (yet)"
     reason = _str(obj, "failure_message") or _str(obj, "failure_code")
     failed = services.payout_fail(payout_id=payout.pk, reason=reason)
     if failed:
@@ -252,7 +254,7 @@ def _payout_failed(event: dict, obj: dict):
 def _transfer_reversed(event: dict, obj: dict):
     payout = _payout_named_by(obj, "transfer_id")
     if payout is None:
-        return Outcome.UNMATCHED, None, "", "no payout with this transfer"
+        return Outcome.UNMATCHED, None, _str(obj, "id"), "no payout with this transfer (yet)"
     failed = services.payout_fail(payout_id=payout.pk, reason="The transfer was reversed.")
     return (
         Outcome.APPLIED,
@@ -309,7 +311,7 @@ def _payment_ids(obj: dict) -> list[str]:
     """Return the Stripe payment and charge ids an event object names."""
     own_id = obj.get("id") if isinstance(obj.get("id"), str) else ""
     ids = {_str(obj, "payment_intent"), _str(obj, "charge"), _str(obj, "latest_charge")}
-    if own_id.startswith(("pi_", "ch_", "py_")):
+    if own_id.startswith(("pi_", "ch_", "py_", "po_", "tr_")):
         ids.add(own_id)
     return sorted(i for i in ids if i)
 

@@ -328,7 +328,13 @@ def payout_send(*, payout_id: int) -> Payout:
         if arrival
         else timezone.localdate() + dt.timedelta(days=int(settings.PAYOUT_EXPECTED_DAYS))
     )
+    from payments.webhooks import payments_lock, stripe_events_replay
+
     with transaction.atomic():
+        # Stripe's events about this transfer and payout may have overtaken us (kept as
+        # unmatched): under the webhook's lock on these ids, an event is either recorded before
+        # the replay below looks for it, or finds the payout with its ids saved.
+        payments_lock(transfer_id, bank_payout_id)
         payout = _locked(payout.pk)
         if payout.status == Payout.Status.APPROVED:
             payout.status = Payout.Status.SENT
@@ -337,7 +343,8 @@ def payout_send(*, payout_id: int) -> Payout:
             payout.sent_at = timezone.now()
             payout.save()
             _mail(payout, "sent")
-    return payout
+            stripe_events_replay(transfer_id, bank_payout_id)
+    return Payout.objects.get(pk=payout.pk)
 
 
 def payout_transfer_reverse(*, payout_id: int) -> None:

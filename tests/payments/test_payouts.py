@@ -299,3 +299,50 @@ def test_the_payouts_page_and_mails_speak_german(client, settings, fake_connect)
 
     assert "Auszahlungen einrichten" in page
     assert "50,00\u00a0€ werden zurückgehalten" in page
+
+
+@pytest.mark.parametrize("finish", ["paid", "failed"])
+def test_a_payout_event_that_overtakes_our_record_of_the_payout_applies_once_it_is_saved(
+    client, admin_client, recipient, fake_connect, monkeypatch, finish
+):
+    """Stripe may send payout.paid (or payout.failed) before payout_send has saved the bank
+    payout's id: the event is kept as unmatched under that id and applied when the id is
+    saved, so the payout settles (or reverses) and payouts clearing returns to zero."""
+    from payments import stripe_gateway
+
+    original = stripe_gateway.connect_payout_create
+    early: list[str] = []
+
+    def payout_create_then_event_arrives(**kwargs):
+        bank_payout_id, arrival = original(**kwargs)
+        fake_connect.post(f"payouts/{bank_payout_id}/{finish}")
+        early.extend(fake_connect.deliver(client))  # before our code has saved the id
+        return bank_payout_id, arrival
+
+    monkeypatch.setattr(stripe_gateway, "connect_payout_create", payout_create_then_event_arrives)
+    onboard(client, fake_connect)
+    request_payout(client, amount="20")
+    payout = Payout.objects.get(user=recipient)
+
+    admin_approve(admin_client, payout)
+
+    assert early[-1] == "unmatched"
+    payout.refresh_from_db()
+    assert payout.status == (Payout.Status.PAID if finish == "paid" else Payout.Status.FAILED)
+    assert clearing_balance() == 0
+    assert _earnings(recipient) == (3000 if finish == "paid" else 5000)
+    from payments.models import StripeEvent
+
+    event = StripeEvent.objects.get(type=f"payout.{finish}")
+    assert (event.outcome, event.payment_id) == ("applied", payout.stripe_payout_id)
+    fake_connect.deliver(client)  # what came after (the reversal of a failed payout's transfer)
+    payout.refresh_from_db()
+    assert payout.status == (Payout.Status.PAID if finish == "paid" else Payout.Status.FAILED)
+    for delivered in fake_connect.events():  # Stripe redelivering changes nothing
+        from tests.payments.payouts_flow import deliver_event
+
+        assert deliver_event(client, delivered) == "duplicate"
+    assert Transfer.objects.filter(key__startswith=f"payout:{payout.pk}").count() == (
+        3 if finish == "paid" else 2  # payout, fee, settled | payout, reversal
+    )
+    assert ledger_check() == []
