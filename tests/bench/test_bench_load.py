@@ -16,7 +16,11 @@ from django.db import connection
 from flattr.management.commands.bench_load import MIXED, SCENARIOS, YARDSTICK
 from flattr.models import Flattr
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.redis,  # sessions, cache and the worker's broker
+    pytest.mark.timeout(180),
+]
 
 
 def test_the_load_benchmark_drives_the_stack_and_the_flattrs_match_the_clicks():
