@@ -1,6 +1,6 @@
 """`make bench`, part three: the running stack under load, every figure beside a yardstick.
 
-    manage.py bench_load --seconds 30 --donors 2000 --things 100
+    manage.py bench_load --seconds 8 --donors 2000 --things 100
 
 Creates (and afterwards drops) a throwaway database next to the configured one
 (`<name>_bench_load`), migrates it and seeds it: donors with a budget and funds deposited as real
@@ -11,15 +11,15 @@ stack on loopback: gunicorn (`--workers`) with development settings (DEBUG off) 
 database and REDIS_URL (else the embedded Redis), with a cache prefix and a Celery queue of its
 own, and a real Celery worker on that queue, which delivers the webhooks while the load runs.
 
-Locust (flattr/bench_locust.py) drives it for `--seconds`: the same number of concurrent users
-(`--users`) per scenario, at once: the trivial view (the yardstick), button views, badge views,
-API reads, and donors flattring through the button's confirmation window (GET for the CSRF
-token, then the POST; a tenth of the clicks repeat a thing on purpose). The table gives each
-scenario's requests per second, p50 and p99 latency and errors, and their ratio to the trivial
-view's, measured in the same run. Afterwards: the new flattrs the responses reported against
-the flattrs in the database (the same pairs of donor and thing), the webhooks the worker
-delivered, and the ledger check. Any mismatch, error or ledger problem exits non-zero. The last
-line of output is one JSON object.
+Locust (flattr/bench_locust.py) drives it in seven phases of `--seconds`, `--users` concurrent
+users per scenario and no think time: the trivial view (the yardstick), button views, badge
+views, API reads, donors flattring through the button's confirmation window (GET for the CSRF
+token, then the POST; a tenth of the clicks repeat a thing on purpose), the trivial view again,
+then all of them at once. The table gives each scenario's requests per second, p50 and p99
+latency and errors, and their ratio to the trivial view's, measured in the same run.
+Afterwards: the new flattrs the responses reported against the flattrs in the database (the
+same pairs of donor and thing), the webhooks the worker delivered, and the ledger check. Any
+mismatch, error or ledger problem exits non-zero. The last line of output is one JSON object.
 """
 
 from __future__ import annotations
