@@ -24,9 +24,11 @@ mismatch, error or ledger problem exits non-zero. The last line of output is one
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from flattr.management.commands.bench_button import _database_url, _free_port, _stop
+from flattr.management.commands.bench_button import _database_url, _free_port
 
 SCENARIOS = [
     "trivial view (yardstick)",
@@ -68,6 +70,7 @@ PATHS_PER_SCENARIO = 50  # distinct buttons, badges and API paths cycled through
 SESSION_SECONDS = 24 * 3600
 STARTUP_TIMEOUT_SECONDS = 60
 DRAIN_TIMEOUT_SECONDS = 120  # for the worker to deliver the webhooks queued during the load
+STOP_SECONDS = 15  # for gunicorn and the worker to shut down gracefully before SIGKILL
 LOCUST_STOP_SECONDS = 60  # users finish the request in flight: a committed click is counted
 
 
@@ -117,8 +120,8 @@ class Command(BaseCommand):
             self._database_recreate(database, template=options["template"])
             result = self._bench(options, receiver)
         finally:
-            for process in reversed(self.processes):
-                _stop(process)
+            _stop_all(self.processes)
+            self._log("stack stopped")
             receiver.close()
             connection.close()
             if not options["keep"]:
@@ -589,6 +592,21 @@ def _row(stats: dict | None) -> dict:
     row = {"requests": 0, "rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "errors": 0, **(stats or {})}
     row["rps"] = round(row["rps"], 1)
     return row
+
+
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop gunicorn and the worker together (each shuts down gracefully, in parallel)."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _ratio(value: float | None) -> str:
