@@ -148,9 +148,15 @@ class Command(BaseCommand):
         connection.close()
         with self._admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            copied = False
             if template:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            else:
+                try:
+                    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                    copied = True
+                except psycopg.errors.ObjectInUse:  # another session is on it: migrate instead
+                    self._log(f"{template} is in use; migrating a new database instead")
+                    template = ""
+            if not copied:
                 admin.execute(f'CREATE DATABASE "{name}"')
         connection.settings_dict["NAME"] = name
         self._log(f"database {name} created{f' from {template}' if template else ''}; migrating")
