@@ -483,6 +483,7 @@ class Command(BaseCommand):
         try:
             keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
             keys += [self.run_id, f"_kombu.binding.{self.run_id}"]
+            keys += [f"_kombu.binding_permanent.{self.run_id}"]
             for start in range(0, len(keys), 1000):
                 client.delete(*keys[start : start + 1000])
         finally:
