@@ -14,6 +14,7 @@ from flattr.models import Flattr
 from flattr.selectors import thing_pending_worth
 from payments.models import LedgerAccount, Share, Transfer
 from payments.months import month_next, month_start
+from payments.selectors import held_share_oldest_since
 from twitter_claims.models import OwnerNotice, PendingHandle, PlatformAccount
 
 PROVIDER = PlatformAccount.Provider.TWITTER
@@ -104,12 +105,7 @@ def pool_summary(*, pool_id: int, thing_id: int, donor=None) -> PoolSummary:
         donors=Count("donor_id", distinct=True),
         shares=Count("id"),
     )
-    oldest = (
-        Share.objects.filter(payee_id=pool_id, state=Share.State.HELD)
-        .order_by("payday__started_at")
-        .values_list("payday__started_at", flat=True)
-        .first()
-    )
+    oldest = held_share_oldest_since(payee_id=pool_id)
     balance = LedgerAccount.objects.filter(pk=pool_id).values_list("balance", flat=True).first()
     donor_id = donor.pk if getattr(donor, "is_authenticated", False) else None
     flattrs = Flattr.objects.filter(thing_id=thing_id).aggregate(
