@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
     },
+    "payouts-send-due-every-10-minutes": {
+        "task": "payments.tasks.payouts_send_due",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -51,6 +51,7 @@ from payments.services.payouts import (
     payout_reject,
     payout_request,
     payout_send,
+    payouts_send_due,
     payout_settle,
     payout_transfer_reverse,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "payout_reject",
     "payout_request",
     "payout_send",
+    "payouts_send_due",
     "payout_settle",
     "payout_transfer_reverse",
     "pool_account_create",
