@@ -51,9 +51,9 @@ from payments.services.payouts import (
     payout_reject,
     payout_request,
     payout_send,
-    payouts_send_due,
     payout_settle,
     payout_transfer_reverse,
+    payouts_send_due,
 )
 from payments.services.receivables import receivable_settle
 from payments.services.test_cards import (
@@ -93,9 +93,9 @@ __all__ = [
     "payout_reject",
     "payout_request",
     "payout_send",
-    "payouts_send_due",
     "payout_settle",
     "payout_transfer_reverse",
+    "payouts_send_due",
     "pool_account_create",
     "receivable_settle",
     "stripe_customer_for",
