@@ -139,3 +139,16 @@ def test_a_redis_error_that_escapes_a_view_is_a_friendly_503(caplog):
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "Nothing was lost" in response.content.decode()
     assert middleware.process_exception(request, ValueError("x")) is None
+
+
+def test_an_api_call_that_meets_a_redis_error_answers_503_json(caplog):
+    from flattr.api.middleware import ApiErrorMiddleware
+
+    middleware = ApiErrorMiddleware(lambda request: None)
+    request = RequestFactory().get("/rest/v2/user")
+
+    with caplog.at_level(logging.CRITICAL):
+        response = middleware.process_exception(request, OperationalError("refused"))
+
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert response["Content-Type"].startswith("application/json")
