@@ -368,3 +368,22 @@ def payday_income_by_user(*, payday_id: int, user_ids: list[int]) -> dict[int, i
         .annotate(total=Sum("amount"))
     )
     return {row["payee__user_id"]: int(row["total"] or 0) for row in rows}
+
+
+def held_share_oldest_since(*, payee_id: int) -> dt.datetime | None:
+    """When the oldest share still held in this pool was paid into it: its own payday transfer
+    (a share of 0 cents, which has none, counts from its payday's start). Expiry counts from
+    this date (payments/sql/held_shares_return.sql reads it the same way)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT min(COALESCE(paid.created_at, p.started_at))
+            FROM payments_share s
+            JOIN payments_payday p ON p.id = s.payday_id
+            LEFT JOIN payments_transfer paid
+              ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
+            WHERE s.payee_id = %s AND s.state = 'held'
+            """,
+            [payee_id],
+        )
+        return cursor.fetchone()[0]

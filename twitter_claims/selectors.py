@@ -13,6 +13,7 @@ from django.utils import timezone
 from flattr.models import Flattr
 from payments.models import LedgerAccount, Share, Transfer
 from payments.months import month_next, month_start
+from payments.selectors import held_share_oldest_since
 from twitter_claims.models import OwnerNotice, PendingHandle, PlatformAccount
 
 PROVIDER = PlatformAccount.Provider.TWITTER
@@ -100,12 +101,7 @@ def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
         donors=Count("donor_id", distinct=True),
         shares=Count("id"),
     )
-    oldest = (
-        Share.objects.filter(payee_id=pool_id, state=Share.State.HELD)
-        .order_by("payday__started_at")
-        .values_list("payday__started_at", flat=True)
-        .first()
-    )
+    oldest = held_share_oldest_since(payee_id=pool_id)
     balance = LedgerAccount.objects.filter(pk=pool_id).values_list("balance", flat=True).first()
     pending = Flattr.objects.filter(thing_id=thing_id, share__isnull=True).count()
     returns_on = None

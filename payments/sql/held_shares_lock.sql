@@ -8,15 +8,21 @@ WHERE a.id IN (
     SELECT s.payee_id
     FROM payments_share s
     JOIN payments_payday p ON p.id = s.payday_id
+    LEFT JOIN payments_transfer paid  -- the share's own payday transfer (none when 0)
+      ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     WHERE s.state = 'held'
-      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
+      AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
+           OR s.id = ANY(%(share_ids)s::bigint[]))
     UNION
     SELECT f.id
     FROM payments_share s
     JOIN payments_payday p ON p.id = s.payday_id
+    LEFT JOIN payments_transfer paid  -- the share's own payday transfer (none when 0)
+      ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     JOIN payments_ledgeraccount f ON f.user_id = s.donor_id AND f.kind = 'funds'
     WHERE s.state = 'held'
-      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
+      AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
+           OR s.id = ANY(%(share_ids)s::bigint[]))
 )
 ORDER BY a.id
 FOR UPDATE

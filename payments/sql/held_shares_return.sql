@@ -1,6 +1,8 @@
 -- Return held shares to their own donors' funds, in one statement (so it is all or nothing):
--- every held share of a payday that started before %(cutoff)s (NULL: none by age), and the held
--- shares %(share_ids)s (a platform app releasing them early).
+-- every held share paid into its pool before %(cutoff)s (NULL: none by age): each share counts
+-- from its own payday transfer (a share of 0 cents, which has none, from its payday's start),
+-- not from when the payday row started; and the held shares %(share_ids)s (a platform app
+-- releasing them early).
 --   marked    the shares become 'returned' (settled_at = %(now)s);
 --   moved     one transfer per share with money, pool -> donor funds, key 'expiry:<share id>'
 --             (ON CONFLICT DO NOTHING: a rerun can never pay a share back twice);
@@ -12,9 +14,12 @@ WITH due AS (
     SELECT s.id
     FROM payments_share s
     JOIN payments_payday p ON p.id = s.payday_id
+    LEFT JOIN payments_transfer paid  -- the share's own payday transfer (none when 0)
+      ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     JOIN payments_ledgeraccount pool ON pool.id = s.payee_id AND pool.kind = 'pool'
     WHERE s.state = 'held'
-      AND (p.started_at < %(cutoff)s::timestamptz OR s.id = ANY(%(share_ids)s::bigint[]))
+      AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
+           OR s.id = ANY(%(share_ids)s::bigint[]))
 ),
 marked AS (
     UPDATE payments_share s

@@ -27,7 +27,8 @@ class ExpiryResult:
 
 @transaction.atomic
 def pools_expire(*, now: dt.datetime | None = None) -> ExpiryResult:
-    """Return every held share whose payday started more than UNCLAIMED_HOLD_DAYS ago to its
+    """Return every held share paid into its pool more than UNCLAIMED_HOLD_DAYS ago (counted
+    from the share's own payday transfer, not from when its payday row started) to its
     donor's funds: each donor gets exactly the shares they gave, one transfer per share (key
     `expiry:<share id>`), and the shares become `returned`.
 
