@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flattr.outage.OutageMiddleware",
     "flattr.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,15 +162,24 @@ if not REDIS_URL and not PRODUCTION and env.bool("EMBEDDED_REDIS", default=True)
 
     REDIS_URL = embedded_redis_url()
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="flattr")
+# A Redis outage must not take the site down (README, "Redis restarted"): the cache treats an
+# unreachable Redis as empty (flattr/cache_backend.py), sessions live in the database with a copy
+# in the cache (cached_db), so nobody is signed out when an empty Redis comes back, and a cache
+# call waits at most REDIS_TIMEOUT_SECONDS for a Redis that hangs.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "flattr.cache_backend.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -227,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
     "payouts-send-due-every-10-minutes": {
         "task": "payments.tasks.payouts_send_due",
         "schedule": crontab(minute="*/10"),
+    },
+    "sessions-clear-expired-daily": {
+        "task": "accounts.tasks.sessions_clear_expired",
+        "schedule": crontab(minute=20, hour=4),
     },
 }
 

@@ -7,6 +7,7 @@ service; errors become a friendly page with a 4xx status (503 when the provider 
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from flattr.errors import FlattrError
 from flattr.selectors import thing_flattr_count
@@ -41,6 +43,8 @@ ERROR_STATUS = {
     "provider_user_has_account": 409,
     "not_manager": 403,
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _provider(key: str) -> Provider:
@@ -346,6 +350,8 @@ def proof_status(request: HttpRequest, provider: str, code_id: int) -> HttpRespo
             tasks.proof_code_check.delay(code.pk)
         except FlattrError as error:
             return _error_page(request, found, error)
+        except BrokerUnreachable:  # Redis restarting: beat's proof_codes_check looks soon anyway
+            logger.warning("queue unreachable; proof code %s left to the periodic check", code.pk)
         return redirect("platform_proof", provider=found.key, code_id=code.pk)
     code.refresh_from_db()
     return render(request, "twitter_claims/provider_proof.html", {"provider": found, "code": code})

@@ -32,9 +32,9 @@ SIZES = [3, 30]
 
 
 def session() -> list[str]:
-    """The session row, read once per request with database sessions (no REDIS_URL); sessions
-    in Redis cost no query."""
-    if settings.SESSION_ENGINE.endswith(".cache"):
+    """The session row, read once per request with database sessions (no REDIS_URL); cached_db
+    sessions are read from Redis, so they cost no query while Redis has them."""
+    if settings.SESSION_ENGINE.endswith((".cache", ".cached_db")):
         return []
     return ["django_session: the visitor's session"]
 
