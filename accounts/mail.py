@@ -5,12 +5,14 @@ and `<prefix>.html`. It is rendered in the reader's preferred language, with the
 link, when the change it reports is made, and delivered only once that change has committed (a
 rolled-back change must not be announced). Delivery goes through a Celery task that retries
 while the mail server is away, so a slow SMTP server never fails the request that caused the
-mail. Batch senders (payday notices) build the messages here and send them through one
-connection themselves, since they claim and release each notice around the send.
+mail (if the queue itself is unreachable, the mail is sent from the request instead). Batch
+senders (payday notices) build the messages here and send them through one connection
+themselves, since they claim and release each notice around the send.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.conf import settings
@@ -19,6 +21,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+logger = logging.getLogger(__name__)
 
 # Runs of ordinary whitespace (line breaks from template tags, indentation) fold to one space;
 # no-break spaces are left alone, so "€ 10.00" in a subject never splits.
@@ -71,14 +76,21 @@ def message_send(message: EmailMultiAlternatives) -> None:
 
     alternatives = getattr(message, "alternatives", [])  # allauth may render text only
     html = next((body for body, mimetype in alternatives if mimetype == "text/html"), None)
-    mail_send.delay(
-        to=list(message.to),
-        subject=message.subject,
-        body=message.body,
-        html=html,
-        from_email=message.from_email,
-        headers=dict(message.extra_headers),
-    )
+    fields = {
+        "to": list(message.to),
+        "subject": message.subject,
+        "body": message.body,
+        "html": html,
+        "from_email": message.from_email,
+        "headers": dict(message.extra_headers),
+    }
+    try:
+        mail_send.delay(**fields)
+    except BrokerUnreachable:
+        # The queue (Redis) is down or restarting: send it from this process instead, so the
+        # mail is neither lost nor the cause of an error page.
+        logger.warning("mail queue unreachable; sending %r directly", message.subject)
+        mail_deliver(**fields)
 
 
 def mail_deliver(

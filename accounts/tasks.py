@@ -19,3 +19,13 @@ MAIL_MAX_RETRIES = 8  # with exponential backoff capped at 10 minutes: about an 
 def mail_send(**message) -> None:
     """Deliver a rendered mail (accounts.mail.mail_deliver), retrying on SMTP errors."""
     mail_deliver(**message)
+
+
+@shared_task(name="accounts.tasks.sessions_clear_expired")
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (they live in the database since sessions became cached_db)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -180,7 +180,9 @@ def data_export_request(*, user) -> DataExport:
         token=secrets.token_urlsafe(32),
         expires_at=timezone.now() + dt.timedelta(days=DATA_EXPORT_DAYS),
     )
-    data_export_build.delay_on_commit(export.pk)
+    # Robust: with the queue down the request still succeeds (the error is logged); the export
+    # then stays "being prepared" until it expires, and the user can ask again.
+    transaction.on_commit(lambda: data_export_build.delay(export.pk), robust=True)
     return export
 
 

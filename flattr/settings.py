@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "flattr.outage.OutageMiddleware",
     "flattr.api.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,21 +162,32 @@ if not REDIS_URL and not PRODUCTION and env.bool("EMBEDDED_REDIS", default=True)
 
     REDIS_URL = embedded_redis_url()
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="flattr")
+# A Redis outage must not take the site down (README, "Redis restarted"): the cache treats an
+# unreachable Redis as empty (flattr/cache_backend.py), sessions live in the database with a copy
+# in the cache (cached_db), so nobody is signed out when an empty Redis comes back, and a cache
+# call waits at most REDIS_TIMEOUT_SECONDS for a Redis that hangs.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "flattr.cache_backend.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+# The queue tasks go to and `make worker` consumes; bench_load gives its stack a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Eager without a broker, and always under pytest, so tests see a task's effect at once even when
 # REDIS_URL points at a real Redis (CI); the worker test sends to the broker explicitly.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING or not REDIS_URL)
@@ -221,6 +233,14 @@ CELERY_BEAT_SCHEDULE = {
     "twitter-notices-daily": {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
+    },
+    "payouts-send-due-every-10-minutes": {
+        "task": "payments.tasks.payouts_send_due",
+        "schedule": crontab(minute="*/10"),
+    },
+    "sessions-clear-expired-daily": {
+        "task": "accounts.tasks.sessions_clear_expired",
+        "schedule": crontab(minute=20, hour=4),
     },
 }
 

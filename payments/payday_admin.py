@@ -162,6 +162,8 @@ class PaydayAdmin(MoneyAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             messages.error(request, " ".join(form.errors.get("month", [])))
             return HttpResponseRedirect(reverse("admin:payments_payday_preview"))
         month = f"{form.cleaned_data['month']:%Y-%m}"
+        # Not robust on purpose: if the queue is unreachable the admin gets the 503 page
+        # (flattr.outage) instead of a "queued" message for a payday that never runs.
         transaction.on_commit(lambda: payday_run_month.delay(month=month))
         self.message_user(
             request,

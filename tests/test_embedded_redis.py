@@ -151,8 +151,8 @@ def test_development_without_redis_url_uses_the_embedded_redis_for_everything(da
     config = settings_of({"EMBEDDED_REDIS_DIR": str(data_dir)})
 
     assert config["redis"].startswith("redis://:") and "@127.0.0.1:" in config["redis"]
-    assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
-    assert config["sessions"] == "django.contrib.sessions.backends.cache"
+    assert config["cache"] == "flattr.cache_backend.ResilientRedisCache"
+    assert config["sessions"] == "django.contrib.sessions.backends.cached_db"
     assert config["broker"] == config["redis"]
     assert config["eager"] is False  # a real worker runs the tasks
     assert stopped(config["redis"])  # the shell was its only user

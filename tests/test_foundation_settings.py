@@ -140,8 +140,8 @@ def test_production_settings_are_hardened():
     assert config["ssl"] is True
     assert config["hsts"] >= 31536000
     assert config["cookies"] == [True, True, True]
-    assert config["sessions"] == "django.contrib.sessions.backends.cache"
-    assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert config["cache"] == "flattr.cache_backend.ResilientRedisCache"
     assert config["eager"] is False
     assert config["broker"] == "redis://redis.internal:6379/0"
     assert config["static"].startswith("whitenoise.")

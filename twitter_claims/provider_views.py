@@ -7,6 +7,7 @@ service; errors become a friendly page with a 4xx status (503 when the provider 
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -23,9 +24,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from flattr.errors import FlattrError
 from flattr.selectors import thing_flattr_count
+from payments.months import month_start
 from twitter_claims import selectors
 from twitter_claims.errors import TwitterError
 from twitter_claims.models import PlatformAccount
@@ -40,6 +43,8 @@ ERROR_STATUS = {
     "provider_user_has_account": 409,
     "not_manager": 403,
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _provider(key: str) -> Provider:
@@ -108,7 +113,9 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
     if record is not None and record.handle != handle:
         return redirect(record.get_absolute_url())
     summary = (
-        selectors.pool_summary(pool_id=record.pool_id, thing_id=record.thing_id) if record else None
+        selectors.pool_summary(pool_id=record.pool_id, thing_id=record.thing_id, donor=request.user)
+        if record
+        else None
     )
     pending = (
         selectors.pending_handle_for(handle, provider=found.key, domain=domain)
@@ -127,6 +134,9 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
             "label": found.account_label(handle, domain),
             "account_key": found.account_key(handle, domain),
             "summary": summary,
+            # A donor who flattred the account this month sees that, not a second offer.
+            "flattred_month": month_start() if summary and summary.donor_flattred else None,
+            "next_payday": selectors.next_payday(),
             "can_flattr": not own and not (record and record.flattrs_opted_out),
             "hold_days": settings.UNCLAIMED_HOLD_DAYS,
         },
@@ -418,6 +428,8 @@ def proof_status(request: HttpRequest, provider: str, code_id: int) -> HttpRespo
             tasks.proof_code_check.delay(code.pk)
         except FlattrError as error:
             return _error_page(request, found, error)
+        except BrokerUnreachable:  # Redis restarting: beat's proof_codes_check looks soon anyway
+            logger.warning("queue unreachable; proof code %s left to the periodic check", code.pk)
         return redirect("platform_proof", provider=found.key, code_id=code.pk)
     code.refresh_from_db()
     return render(request, "twitter_claims/provider_proof.html", {"provider": found, "code": code})

@@ -34,6 +34,12 @@ class ApiErrorMiddleware:
         if not self._applies(request):
             return None
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exception)
+        from flattr.outage import OUTAGE_ERRORS, RETRY_AFTER_SECONDS
+
+        if isinstance(exception, OUTAGE_ERRORS):  # Redis unreachable: try again, not a bug
+            response = self._error(request, 503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return self._error(request, 500)
 
     def _error(self, request: HttpRequest, status: int) -> HttpResponse:

@@ -158,7 +158,9 @@ def _enqueue_on_commit(delivery_ids: list[int]) -> None:
             webhook_deliver.delay(delivery_id)
 
     if delivery_ids:
-        transaction.on_commit(send)
+        # Robust: a queue outage (Redis restarting) must not fail the flattr or payday that
+        # caused the event; the delivery stays pending in the log and its owner can replay it.
+        transaction.on_commit(send, robust=True)
 
 
 @transaction.atomic

@@ -108,7 +108,9 @@ def pool_claim(*, account_id: int, user) -> ClaimResult:
         )
 
     amount = settled.amount_cents
-    transaction.on_commit(notify)
+    # Robust: the claim has committed; a queue outage loses only the donors' notice mail (logged),
+    # never turns the claim into an error page.
+    transaction.on_commit(notify, robust=True)
     return ClaimResult(
         account=account,
         amount_cents=settled.amount_cents,
