@@ -23,9 +23,10 @@ test: venv  ## install everything and run the whole suite (DATABASE_URL/REDIS_UR
 	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: venv  ## benchmarks: button view vs a trivial view, payday at scale
+bench: venv  ## benchmarks: button view vs a trivial view, payday at scale, the stack under load
 	$(PY) manage.py bench_button
 	$(PY) manage.py bench_payday --donors $${DONORS:-100000} --flattrs-per-donor $${FLATTRS:-10}
+	$(PY) manage.py bench_load --seconds $${LOAD_SECONDS:-8}
 
 # Development helpers run in development mode unless told otherwise (production refuses to
 # start without its secrets); `make test` leaves the mode to pytest ("test").

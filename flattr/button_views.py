@@ -170,11 +170,6 @@ def _hook_url(script: str) -> str:
         return ""
 
 
-def _account_page_url(account: ButtonAccount) -> str:
-    """Return the platform account's page on our site, as a button opens it."""
-    return account.platform.account_page(account.account) + "?from=button"
-
-
 @xframe_options_exempt
 @csp_override(BUTTON_CSP)
 @require_safe
@@ -209,7 +204,8 @@ def _button_render(request: HttpRequest) -> tuple[str, str] | HttpResponse:
     account = button_account(request.GET)
     if account is not None and not request.GET.get("uid") and not request.GET.get("url"):
         uid, url, data = "", "", ButtonData(user_found=True, title=account.label)
-        confirm_url = _account_page_url(account)
+        # The same small confirmation window as a thing's (the hook script shows the count).
+        confirm_url = reverse("flattr_confirm") + "?" + urlencode(account.query())
     else:
         target = _button_target(request)
         if isinstance(target, HttpResponse):
@@ -327,6 +323,13 @@ def count_by_id(request: HttpRequest, thing_id: int) -> HttpResponse:
 # ---- The confirmation window -------------------------------------------------------------
 
 
+def _confirm_account_only(params, account: ButtonAccount | None) -> bool:
+    """Return whether a confirmation is about a platform account alone (a button with
+    `platform` + `account`, or the platform's own parameter, and no thing nor URL): then the
+    account itself is flattred. With a thing, the account is only offered beside it."""
+    return account is not None and not params.get("thing") and not params.get("url")
+
+
 def _confirm_target(request: HttpRequest, params) -> tuple[Thing | None, AutoSubmit | None]:
     """Return (thing, None) for ?thing=<id>, or (existing thing or None, auto-submit)."""
     thing_id = params.get("thing", "")
@@ -350,44 +353,69 @@ def _opener_safe(response: HttpResponse) -> HttpResponse:
 def flattr_confirm(request: HttpRequest) -> HttpResponse:
     """The small window a button click opens: say what is flattred, confirm with one POST.
 
-    Logged-out visitors log in right here (allauth's login, `next` pointing back). After the
-    POST the window posts the new count to the iframe that opened it, then closes.
+    A thing (`?thing=<id>`), a page not submitted yet (the auto-submit fields), or a platform
+    account alone (`?platform=<key>&account=<name>`, `?twitter=<handle>`): the same window, the
+    same once-a-month and refusal rules. Logged-out visitors log in right here (allauth's
+    login, `next` pointing back). After the POST the window posts the new count to the iframe
+    that opened it (which tells the page's other buttons of the same target), then closes.
     """
     params = request.GET  # the form posts back to this same URL, query string included
+    account = button_account(params)
+    account_only = _confirm_account_only(params, account)
+    auto: AutoSubmit | None = None
     try:
-        thing, auto = _confirm_target(request, params)
+        if account_only:
+            thing = account.platform.account_thing(account.account)  # our rows only
+        else:
+            thing, auto = _confirm_target(request, params)
     except FlattrError as error:
         status = 404 if error.code == "not_found" else 400
         response = render(request, "flattr/confirm_invalid.html", {"error": error}, status=status)
         return _opener_safe(response)
-    account = button_account(params)
     error: FlattrError | None = None
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return _opener_safe(redirect(_confirm_login_url(thing, auto, account)))
+            return _opener_safe(redirect(_confirm_login_url(thing, auto, account, account_only)))
         try:
-            if thing is not None:
-                flattr = flattr_add(donor=request.user, thing=thing, source=Flattr.Source.BUTTON)
-            else:
-                flattr = flattr_via_auto_submit(
-                    donor=request.user,
-                    owner=auto.owner,
-                    source=Flattr.Source.BUTTON,
-                    **auto.thing_kwargs(),
-                )
+            flattr = _confirm_flattr(request.user, thing, auto, account, account_only)
         except FlattrError as refused:
             error = refused
         else:
-            query = {"thing": flattr.thing_id, "done": "1", **(account.query() if account else {})}
+            if account_only:
+                query = {**account.query(), "done": "1"}
+            else:
+                query = {"thing": flattr.thing_id, "done": "1"}
+                query.update(account.query() if account else {})
             return _opener_safe(redirect(reverse("flattr_confirm") + "?" + urlencode(query)))
-    context = _confirm_context(request, thing, auto, account, error)
+    context = _confirm_context(request, thing, auto, account, account_only, error)
     return _opener_safe(render(request, "flattr/confirm.html", context))
 
 
+def _confirm_flattr(user, thing, auto, account, account_only) -> Flattr:
+    """Flattr what the confirmation is about (FlattrError on a refusal)."""
+    source = Flattr.Source.BUTTON
+    if account_only:
+        if account.platform.account_flattr is None:
+            raise FlattrError("not_found")
+        # Asks the platform who holds the account now (cached), as the account page's form.
+        return account.platform.account_flattr(donor=user, account=account.account, source=source)
+    if thing is not None:
+        return flattr_add(donor=user, thing=thing, source=source)
+    return flattr_via_auto_submit(
+        donor=user, owner=auto.owner, source=source, **auto.thing_kwargs()
+    )
+
+
 def _confirm_url(
-    thing: Thing | None, auto: AutoSubmit | None, account: ButtonAccount | None
+    thing: Thing | None,
+    auto: AutoSubmit | None,
+    account: ButtonAccount | None,
+    account_only: bool = False,
 ) -> str:
-    """Return this confirmation's own URL (by thing id, or by the auto-submit fields)."""
+    """Return this confirmation's own URL (by account, by thing id, or by the auto-submit
+    fields)."""
+    if account_only:
+        return reverse("flattr_confirm") + "?" + urlencode(account.query())
     query = urlencode({"thing": thing.pk}) if thing is not None else auto.query()
     if account is not None:
         query += "&" + urlencode(account.query())
@@ -395,36 +423,50 @@ def _confirm_url(
 
 
 def _confirm_login_url(
-    thing: Thing | None, auto: AutoSubmit | None, account: ButtonAccount | None
+    thing: Thing | None,
+    auto: AutoSubmit | None,
+    account: ButtonAccount | None,
+    account_only: bool = False,
 ) -> str:
-    next_url = _confirm_url(thing, auto, account)
+    next_url = _confirm_url(thing, auto, account, account_only)
     return reverse("flattr_confirm_login") + "?" + urlencode({"next": next_url})
 
 
-def _confirm_context(request, thing, auto, account, error) -> dict:
+def _confirm_context(request, thing, auto, account, account_only, error) -> dict:
     flattr = None
     if thing is not None and request.user.is_authenticated:
         flattr = flattr_of_donor_this_month(donor=request.user, thing=thing)
+    if account_only:
+        owner = thing.owner if thing else None
+        title, url = account.label, thing.url if thing else ""
+        description = thing.description if thing else ""
+    else:
+        owner = thing.owner if thing else auto.owner
+        title = thing.title if thing else auto.fields.title
+        url = thing.url if thing else auto.fields.url
+        description = thing.description if thing else auto.fields.description
+    user_id = request.user.pk if request.user.is_authenticated else None
     return {
         "thing": thing,
         "auto": auto,
-        "title": thing.title if thing else auto.fields.title,
-        "description": thing.description if thing else auto.fields.description,
-        "owner": thing.owner if thing else auto.owner,
-        "url": thing.url if thing else auto.fields.url,
+        "title": title,
+        "description": description,
+        "owner": owner,
+        "url": url,
         "count": thing_flattr_count(thing.pk) if thing else 0,
         "flattr": flattr,
         "done": flattr is not None and request.GET.get("done") == "1",
         "error": error,
         "hidden": bool(thing and (thing.closed or thing.banned)),
-        "is_owner": bool(
-            request.user.is_authenticated
-            and (thing.owner_id if thing else auto.owner.pk) == request.user.pk
-        ),
+        "is_owner": bool(user_id and owner is not None and owner.pk == user_id),
         "account": account,
-        "account_url": _account_page_url(account) if account else "",
-        "confirm_url": _confirm_url(thing, auto, account),
-        "login_url": _confirm_login_url(thing, auto, account),
+        "account_only": account_only,
+        # Beside a thing, the button's account is offered in this same window.
+        "account_url": _confirm_url(None, None, account, True)
+        if account and not account_only
+        else "",
+        "confirm_url": _confirm_url(thing, auto, account, account_only),
+        "login_url": _confirm_login_url(thing, auto, account, account_only),
     }
 
 

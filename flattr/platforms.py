@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flattr.models import Thing
+    from flattr.models import Flattr, Thing
 
 # Platform keys appear in URLs and button markup (`platform=<key>`).
 PLATFORM_KEY = re.compile(r"^[a-z][a-z0-9_-]{1,19}$")
@@ -42,6 +42,12 @@ class Platform:
     # A profile URL → the thing donors flattr for that account, else None. May call the
     # platform's API; raises FlattrError for a profile it refuses (unknown, opted out).
     thing_for_profile_url: Callable[[str], Thing | None]
+    # The thing donors flattr for this account if we know the account already, else None.
+    # Reads our rows only (the button's confirmation window shows it without asking anyone).
+    account_thing: Callable[[str], Thing | None] = lambda account: None
+    # Flattr the account (donor=, account=, source=): the same rules as any thing, through
+    # flattr_add. May call the platform's API; raises FlattrError for a refusal.
+    account_flattr: Callable[..., Flattr] | None = None
     # An older button parameter that names an account of this platform alone ("twitter").
     button_param: str = ""
     # A static script that decorates this platform's account buttons in the iframe.

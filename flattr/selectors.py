@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -385,6 +386,41 @@ class DonorMonth:
     def counted(self) -> int:
         """Return how many of the month's flattrs payday splits the budget over."""
         return sum(1 for row in self.flattrs if row.counts)
+
+
+# The claim's welcome estimates what payday brings one donor at a time (donor_month's own
+# arithmetic); past this many donors it shows a lower bound instead of growing without end.
+PENDING_ESTIMATE_DONORS_MAX = 50
+
+
+@dataclass(frozen=True)
+class PendingWorth:
+    flattrs: int  # this month's flattrs of the thing that payday has not split yet
+    cents: int  # what those flattrs bring if payday ran now, after the fee (integer cents)
+    complete: bool  # False: more donors than PENDING_ESTIMATE_DONORS_MAX; `cents` is a floor
+
+
+def thing_pending_worth(thing_id: int) -> PendingWorth:
+    """Return what this month's flattrs of a thing would bring if payday ran now.
+
+    Each donor's flattr is worth what their dashboard says (donor_month: the same split payday
+    posts), so the estimate changes as donors flattr more things or top up before payday.
+    """
+    month = month_start()
+    donor_ids = list(
+        Flattr.objects.filter(thing_id=thing_id, month=month, share__isnull=True)
+        .order_by("created_at", "id")
+        .values_list("donor_id", flat=True)
+    )
+    counted = donor_ids[:PENDING_ESTIMATE_DONORS_MAX]
+    cents = 0
+    for donor in get_user_model().objects.filter(pk__in=counted):
+        for row in donor_month(donor).flattrs:
+            if row.flattr.thing_id == thing_id:
+                cents += row.worth_cents
+    return PendingWorth(
+        flattrs=len(donor_ids), cents=cents, complete=len(counted) == len(donor_ids)
+    )
 
 
 def donor_month(donor) -> DonorMonth:

@@ -186,6 +186,8 @@ else:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+# The queue tasks go to and `make worker` consumes; bench_load gives its stack a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Eager without a broker, and always under pytest, so tests see a task's effect at once even when
 # REDIS_URL points at a real Redis (CI); the worker test sends to the broker explicitly.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING or not REDIS_URL)
@@ -231,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
     "twitter-notices-daily": {
         "task": "twitter_claims.tasks.notices_send",
         "schedule": crontab(minute=0, hour=10),
+    },
+    "payouts-send-due-every-10-minutes": {
+        "task": "payments.tasks.payouts_send_due",
+        "schedule": crontab(minute="*/10"),
     },
     "sessions-clear-expired-daily": {
         "task": "accounts.tasks.sessions_clear_expired",

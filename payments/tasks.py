@@ -95,3 +95,9 @@ def payout_send_task(*, payout_id: int) -> str:
 def payout_transfer_reverse_task(*, payout_id: int) -> None:
     """Take back the transfer of a payout whose bank payout failed."""
     payout_services.payout_transfer_reverse(payout_id=payout_id)
+
+
+@shared_task(name="payments.tasks.payouts_send_due")
+def payouts_send_due() -> list[int]:
+    """Beat, every 10 minutes: send approved payouts whose own task was lost or gave up."""
+    return payout_services.payouts_send_due()

@@ -52,6 +52,21 @@ def thing_for_profile_url(url: str):
     return resolve(url)
 
 
+def account_thing(handle: str):
+    """Return the thing of the X account we last saw holding `handle` (or of its open pending
+    handle), else None. Never asks X."""
+    from twitter_claims import selectors
+
+    holder = selectors.account_for_handle(handle) or selectors.pending_handle_for(handle)
+    return holder.thing if holder is not None else None
+
+
+def account_flattr(*, donor, account: str, source: str):
+    from twitter_claims.services import twitter_flattr_add
+
+    return twitter_flattr_add(donor=donor, handle=account, source=source)
+
+
 PLATFORM = Platform(
     key=KEY,
     name=_("Twitter/X"),
@@ -61,6 +76,8 @@ PLATFORM = Platform(
     thing_page=thing_page,
     profile_url_account=profile_url_account,
     thing_for_profile_url=thing_for_profile_url,
+    account_thing=account_thing,
+    account_flattr=account_flattr,
     button_param="twitter",
     button_hook="js/twitter_button.js",
     dashboard_template="twitter_claims/flattr_handle_form.html",
@@ -94,6 +111,18 @@ def platform_for(provider) -> Platform:
             return None
         return thing_for_account(provider=provider, handle=parsed[0], domain=parsed[1])
 
+    def account_thing(account: str):
+        from twitter_claims import selectors
+
+        handle, domain = split(account)
+        record = selectors.account_on(provider=provider.key, domain=domain, handle=handle)
+        return record.thing if record is not None else None
+
+    def account_flattr(*, donor, account: str, source: str):
+        from twitter_claims.services.accounts import account_flattr_add
+
+        return account_flattr_add(donor=donor, provider=provider, raw=account, source=source)
+
     return Platform(
         key=provider.key,
         name=provider.name,
@@ -103,6 +132,8 @@ def platform_for(provider) -> Platform:
         thing_page=thing_page,
         profile_url_account=profile_url_account,
         thing_for_profile_url=thing_for_profile_url,
+        account_thing=account_thing,
+        account_flattr=account_flattr,
         button_hook="js/platform_button.js",
         dashboard_template="twitter_claims/flattr_account_form.html",
     )

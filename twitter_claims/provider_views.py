@@ -28,6 +28,7 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from flattr.errors import FlattrError
 from flattr.selectors import thing_flattr_count
+from payments.months import month_start
 from twitter_claims import selectors
 from twitter_claims.errors import TwitterError
 from twitter_claims.models import PlatformAccount
@@ -108,7 +109,9 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
     if record is not None and record.handle != handle:
         return redirect(record.get_absolute_url())
     summary = (
-        selectors.pool_summary(pool_id=record.pool_id, thing_id=record.thing_id) if record else None
+        selectors.pool_summary(pool_id=record.pool_id, thing_id=record.thing_id, donor=request.user)
+        if record
+        else None
     )
     own = record is not None and record.claimed_by_id == getattr(request.user, "pk", None)
     response = render(
@@ -120,6 +123,9 @@ def account_page(request: HttpRequest, provider: str, account: str) -> HttpRespo
             "label": found.account_label(handle, domain),
             "account_key": found.account_key(handle, domain),
             "summary": summary,
+            # A donor who flattred the account this month sees that, not a second offer.
+            "flattred_month": month_start() if summary and summary.donor_flattred else None,
+            "next_payday": selectors.next_payday(),
             "can_flattr": not own and not (record and record.flattrs_opted_out),
             "hold_days": settings.UNCLAIMED_HOLD_DAYS,
         },

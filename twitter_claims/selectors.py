@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from flattr.models import Flattr
+from flattr.selectors import thing_pending_worth
 from payments.models import LedgerAccount, Share, Transfer
 from payments.months import month_next, month_start
 from payments.selectors import held_share_oldest_since
@@ -93,17 +94,24 @@ class PoolSummary:
     shares: int
     oldest_returns_on: dt.date | None  # when the oldest held share goes back to its donor
     pending_flattrs: int  # flattrs not yet split (this month's, until payday)
+    donor_flattred: bool = False  # the visitor (`donor`) flattred the account this month
 
 
-def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
-    """Return what a pool holds, from how many donors, and when its oldest share expires."""
+def pool_summary(*, pool_id: int, thing_id: int, donor=None) -> PoolSummary:
+    """Return what a pool holds, from how many donors, and when its oldest share expires; and
+    whether `donor` (the visitor, if logged in) flattred the account this month, in the same
+    query as the pending count."""
     held = Share.objects.filter(payee_id=pool_id, state=Share.State.HELD).aggregate(
         donors=Count("donor_id", distinct=True),
         shares=Count("id"),
     )
     oldest = held_share_oldest_since(payee_id=pool_id)
     balance = LedgerAccount.objects.filter(pk=pool_id).values_list("balance", flat=True).first()
-    pending = Flattr.objects.filter(thing_id=thing_id, share__isnull=True).count()
+    donor_id = donor.pk if getattr(donor, "is_authenticated", False) else None
+    flattrs = Flattr.objects.filter(thing_id=thing_id).aggregate(
+        pending=Count("id", filter=Q(share__isnull=True)),
+        mine=Count("id", filter=Q(donor_id=donor_id, month=month_start())),
+    )
     returns_on = None
     if oldest is not None:
         returns_on = (oldest + dt.timedelta(days=settings.UNCLAIMED_HOLD_DAYS)).date()
@@ -112,7 +120,8 @@ def pool_summary(*, pool_id: int, thing_id: int) -> PoolSummary:
         donors=held["donors"],
         shares=held["shares"],
         oldest_returns_on=returns_on,
-        pending_flattrs=pending,
+        pending_flattrs=flattrs["pending"],
+        donor_flattred=donor_id is not None and flattrs["mine"] > 0,
     )
 
 
@@ -196,6 +205,10 @@ class ClaimSummary:
     # Flattrs not split yet: they reach the owner on the next payday.
     pending_flattrs: int = 0
     next_payday: dt.date | None = None
+    # What this month's pending flattrs bring if payday ran now (after the fee), and whether
+    # that counts every donor (flattr.selectors.thing_pending_worth).
+    pending_cents: int = 0
+    pending_estimate_complete: bool = True
 
 
 def claim_summary(account: PlatformAccount) -> ClaimSummary:
@@ -210,6 +223,7 @@ def claim_summary(account: PlatformAccount) -> ClaimSummary:
     returned = Share.objects.filter(payee_id=account.pool_id, state=Share.State.RETURNED).aggregate(
         total=Coalesce(Sum("amount"), 0), donors=Count("donor_id", distinct=True)
     )
+    worth = thing_pending_worth(account.thing_id)
     return ClaimSummary(
         credited_cents=credited,
         shares=claimed["shares"],
@@ -219,8 +233,15 @@ def claim_summary(account: PlatformAccount) -> ClaimSummary:
         pending_flattrs=Flattr.objects.filter(
             thing_id=account.thing_id, share__isnull=True
         ).count(),
-        next_payday=month_next(month_start()),
+        next_payday=next_payday(),
+        pending_cents=worth.cents,
+        pending_estimate_complete=worth.complete,
     )
+
+
+def next_payday() -> dt.date:
+    """Return the day this month's flattrs are split (payday runs on the 1st)."""
+    return month_next(month_start())
 
 
 def donors_of_account(account: PlatformAccount) -> list[int]:

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flattr.errors import FlattrError
 from flattr.selectors import thing_flattr_count
+from payments.months import month_start
 from twitter_claims import selectors, services
 from twitter_claims.errors import TwitterError
 from twitter_claims.forms import AccountStepForm, HandleForm, OptOutForm, username_suggest
@@ -130,7 +131,9 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
     pending = selectors.pending_handle_for(handle) if account is None else None
     holder = account or pending
     summary = (
-        selectors.pool_summary(pool_id=holder.pool_id, thing_id=holder.thing_id) if holder else None
+        selectors.pool_summary(pool_id=holder.pool_id, thing_id=holder.thing_id, donor=request.user)
+        if holder
+        else None
     )
     shown = account.handle if account else handle
     share_url = request.build_absolute_uri(
@@ -145,6 +148,9 @@ def account_page(request: HttpRequest, handle: str) -> HttpResponse:
             "account": account,
             "pending": pending,
             "summary": summary,
+            # A donor who flattred the account this month sees that, not a second offer.
+            "flattred_month": month_start() if summary and summary.donor_flattred else None,
+            "next_payday": selectors.next_payday(),
             "share_url": share_url,
             "tell_url": _tell_url(shown, share_url),
             "can_flattr": not own and not (account and account.flattrs_opted_out),

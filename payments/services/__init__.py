@@ -53,6 +53,7 @@ from payments.services.payouts import (
     payout_send,
     payout_settle,
     payout_transfer_reverse,
+    payouts_send_due,
 )
 from payments.services.receivables import receivable_settle
 from payments.services.test_cards import (
@@ -94,6 +95,7 @@ __all__ = [
     "payout_send",
     "payout_settle",
     "payout_transfer_reverse",
+    "payouts_send_due",
     "pool_account_create",
     "receivable_settle",
     "stripe_customer_for",

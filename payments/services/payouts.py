@@ -347,6 +347,34 @@ def payout_send(*, payout_id: int) -> Payout:
     return Payout.objects.get(pk=payout.pk)
 
 
+PAYOUT_RESEND_AFTER_MINUTES = 10
+
+
+def payouts_send_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Send again every payout approved more than PAYOUT_RESEND_AFTER_MINUTES ago and still not
+    on its way (beat, every 10 minutes): its task was lost (the queue was unreachable when the
+    approval committed) or gave up while Stripe was away. The same idempotency keys make each
+    Stripe call once, and `payout_send` records the outcome under the payout's lock, so a resend
+    racing the original task pays once. Return the ids sent (or failed) now."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=PAYOUT_RESEND_AFTER_MINUTES)
+    due = list(
+        Payout.objects.filter(status=Payout.Status.APPROVED, decided_at__lt=cutoff)
+        .order_by("decided_at", "id")
+        .values_list("id", flat=True)
+    )
+    done = []
+    for payout_id in due:  # a handful at most: only payouts whose task was lost
+        try:
+            payout = payout_send(payout_id=payout_id)
+        except stripe_gateway.GatewayUnavailable as error:
+            logger.warning("payout %s: Stripe still unreachable (%s); next round", payout_id, error)
+            continue
+        if payout.status != Payout.Status.APPROVED:
+            done.append(payout_id)
+    return done
+
+
 def payout_transfer_reverse(*, payout_id: int) -> None:
     """Take a failed payout's transfer back from the recipient's Stripe account (their bank
     refused it, so the money sits there). Our books were reversed already; this is Stripe's

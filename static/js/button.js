@@ -1,7 +1,12 @@
 /* The button inside the iframe. A click opens the confirmation window on our origin (the iframe
-   itself never moves money); that window posts {type: "flattr:flattred", count} back to us.
+   itself never moves money); that window posts {type: "flattr:flattred", count, …} back to us.
    We accept messages only from our own origin, and refresh the count when the window closes in
-   case the message never came (for example after a two-factor step severed window.opener). */
+   case the message never came (for example after a two-factor step severed window.opener).
+
+   Every other button of ours on the same page for the same target (a thing: its id, or its
+   uid + url; a platform account: platform + account), large or compact, updates too: we pass
+   the news on over a BroadcastChannel, which only our own origin's frames in the same browser
+   partition (the same host page's site) can hear. The host page itself learns nothing. */
 (function () {
   "use strict";
   var root = document.getElementById("flattr-button");
@@ -12,6 +17,35 @@
   var watch = null;
   var WIDTH = 480;
   var HEIGHT = 640;
+  var CHANNEL = "flattr-buttons";
+  var channel = null;
+  try { channel = window.BroadcastChannel ? new window.BroadcastChannel(CHANNEL) : null; } catch (e) { channel = null; }
+
+  function lower(value) { return String(value || "").toLowerCase(); }
+
+  // What this button flattrs: a platform account alone (no uid, no url), or a thing.
+  function target() {
+    var uid = root.getAttribute("data-uid") || "";
+    var url = root.getAttribute("data-url") || "";
+    if (!uid && !url && root.getAttribute("data-account")) {
+      return { kind: "account", platform: root.getAttribute("data-platform") || "",
+               account: root.getAttribute("data-account") || "" };
+    }
+    return { kind: "thing", thing: Number(root.getAttribute("data-thing")) || 0, uid: uid, url: url };
+  }
+
+  function about(data) {
+    var mine = target();
+    if (mine.kind === "thing" && mine.thing && Number(data.thing) === mine.thing &&
+        (data.kind || "thing") === "thing") {
+      return true;
+    }
+    if ((data.kind || "thing") !== mine.kind) { return false; }
+    if (mine.kind === "account") {
+      return data.platform === mine.platform && lower(data.account) === lower(mine.account);
+    }
+    return data.url === mine.url && lower(data.uid) === lower(mine.uid);
+  }
 
   function show(count, flattred) {
     if (typeof count === "number" && isFinite(count) && count >= 0) {
@@ -31,6 +65,11 @@
       .catch(function () { /* offline: keep the old count */ });
   }
 
+  function tellOthers(data) {
+    if (!channel) { return; }
+    try { channel.postMessage(data); } catch (e) { /* closed: nothing to tell */ }
+  }
+
   function watchPopup() {
     if (watch) { window.clearInterval(watch); }
     watch = window.setInterval(function () {
@@ -39,6 +78,9 @@
         watch = null;
         popup = null;
         refresh();
+        var mine = target();
+        mine.type = "flattr:refresh";
+        tellOthers(mine);
       }
     }, 700);
   }
@@ -64,13 +106,24 @@
     var data = event.data;
     if (!data || data.type !== "flattr:flattred") { return; }
     if (popup && event.source !== popup) { return; }
-    if (data.url !== root.getAttribute("data-url") ||
-        String(data.uid).toLowerCase() !== root.getAttribute("data-uid").toLowerCase()) {
-      return; // about another button's thing
-    }
+    if (!about(data)) { return; } // about another button's target
     show(Number(data.count), true);
     if (data.confirmUrl) { link.href = data.confirmUrl; }
+    tellOthers(data);
   });
+
+  if (channel) {
+    channel.onmessage = function (event) {
+      var data = event.data;
+      if (!data || !about(data)) { return; }
+      if (data.type === "flattr:flattred") {
+        show(Number(data.count), true);
+        if (data.confirmUrl) { link.href = data.confirmUrl; }
+      } else if (data.type === "flattr:refresh") {
+        refresh();
+      }
+    };
+  }
 
   // Hook for platform apps (flattr.platforms): a button for a platform account carries
   // data-platform and data-account, and the iframe loads that platform's hook script, which

@@ -155,7 +155,12 @@
     });
     var text = (anchor.textContent || "").replace(/\s+/g, " ").trim();
     var href = attribute(anchor, "href");
-    if (!params.url && href && !/^(#|javascript:|mailto:)/i.test(href)) { params.url = anchor.href; }
+    // An anchor for a platform account alone (no uid) may link to the account's page for
+    // readers without JavaScript; that link is not a thing's URL.
+    var accountAlone = namesAccount(params) && !params.uid;
+    if (!params.url && href && !accountAlone && !/^(#|javascript:|mailto:)/i.test(href)) {
+      params.url = anchor.href;
+    }
     if (!params.url && !namesAccount(params)) { params.url = window.location.href.split("#")[0]; }
     if (!params.title) { params.title = attribute(anchor, "title"); }
     if (!params.title && text && !GENERIC_TEXT.test(text) && text.length <= TITLE_MAX) {

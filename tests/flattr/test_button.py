@@ -260,11 +260,12 @@ def test_a_twitter_handle_on_the_button_loads_the_twitter_apps_hook(client, thin
     assert "twitter=carol" in html  # passed on to the confirmation
 
 
-def test_a_button_for_a_twitter_account_alone_points_at_the_account(client):
+def test_a_button_for_a_twitter_account_alone_opens_the_confirmation_window_for_it(client):
+    # Issue #14 changed this: it opened the whole account page (?from=button) before.
     response = client.get(BUTTON, {"twitter": "carol", "button": "compact"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'href="/twitter/carol/?from=button"' in html
+    assert 'href="/flattr/confirm/?twitter=carol"' in html
     assert "js/twitter_button.js" in html
 
 

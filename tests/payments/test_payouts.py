@@ -346,3 +346,46 @@ def test_a_payout_event_that_overtakes_our_record_of_the_payout_applies_once_it_
         3 if finish == "paid" else 2  # payout, fee, settled | payout, reversal
     )
     assert ledger_check() == []
+
+
+def test_an_approved_payout_whose_task_was_lost_is_sent_by_the_next_round(
+    client, admin_client, recipient, fake_connect, monkeypatch
+):
+    """The queue was unreachable when the approval committed (the task never ran): beat's
+    payouts_send_due sends it once it is 10 minutes old, once, and it settles as usual."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from payments import tasks
+    from payments.services import payouts_send_due
+
+    def broker_down(**kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.payout_send_task, "delay", broker_down)
+    onboard(client, fake_connect)
+    request_payout(client, amount="20")
+    payout = Payout.objects.get(user=recipient)
+    admin_approve(admin_client, payout)
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.APPROVED  # money in clearing, nothing sent
+    assert clearing_balance() == 2000 and fake_connect.state()["transfers"] == []
+
+    assert payouts_send_due() == []  # approved just now: its own task may still be running
+    later = timezone.now() + dt.timedelta(minutes=11)
+    assert payouts_send_due(now=later) == [payout.pk]
+    assert payouts_send_due(now=later) == []  # sent: nothing left to do
+
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.SENT
+    state = fake_connect.state()
+    assert [t["amount"] for t in state["transfers"]] == [1970]
+    assert [p["amount"] for p in state["payouts"]] == [1970]
+    fake_connect.post(f"payouts/{payout.stripe_payout_id}/paid")
+    fake_connect.deliver(client)
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID
+    assert clearing_balance() == 0
+    assert ledger_check() == []
