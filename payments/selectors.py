@@ -383,6 +383,7 @@ def held_share_oldest_since(*, payee_id: int) -> dt.datetime | None:
             LEFT JOIN payments_transfer paid
               ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
             WHERE s.payee_id = %s AND s.state = 'held'
+              AND p.stage IN ('posted', 'notified', 'done')
             """,
             [payee_id],
         )

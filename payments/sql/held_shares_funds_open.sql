@@ -9,6 +9,8 @@ JOIN payments_payday p ON p.id = s.payday_id
 LEFT JOIN payments_transfer paid  -- the share's own payday transfer (none when 0)
   ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
 WHERE s.state = 'held'
+  -- only once its payday posted: before that the money is not in the pool
+  AND p.stage IN ('posted', 'notified', 'done')
   AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
        OR s.id = ANY(%(share_ids)s::bigint[]))
 ON CONFLICT (user_id, kind) WHERE user_id IS NOT NULL DO NOTHING

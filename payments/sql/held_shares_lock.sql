@@ -11,6 +11,8 @@ WHERE a.id IN (
     LEFT JOIN payments_transfer paid  -- the share's own payday transfer (none when 0)
       ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     WHERE s.state = 'held'
+      -- only once its payday posted: before that the money is not in the pool
+      AND p.stage IN ('posted', 'notified', 'done')
       AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
            OR s.id = ANY(%(share_ids)s::bigint[]))
     UNION
@@ -21,6 +23,8 @@ WHERE a.id IN (
       ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     JOIN payments_ledgeraccount f ON f.user_id = s.donor_id AND f.kind = 'funds'
     WHERE s.state = 'held'
+      -- only once its payday posted: before that the money is not in the pool
+      AND p.stage IN ('posted', 'notified', 'done')
       AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
            OR s.id = ANY(%(share_ids)s::bigint[]))
 )

@@ -18,6 +18,8 @@ WITH due AS (
       ON paid.key = 'payday:' || to_char(s.month, 'YYYY-MM') || ':share:' || s.flattr_id
     JOIN payments_ledgeraccount pool ON pool.id = s.payee_id AND pool.kind = 'pool'
     WHERE s.state = 'held'
+      -- only once its payday posted: before that the money is not in the pool
+      AND p.stage IN ('posted', 'notified', 'done')
       AND (COALESCE(paid.created_at, p.started_at) < %(cutoff)s::timestamptz
            OR s.id = ANY(%(share_ids)s::bigint[]))
 ),

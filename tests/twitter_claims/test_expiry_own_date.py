@@ -109,3 +109,31 @@ def test_a_zero_cent_share_counts_from_its_paydays_start(fake_x, settings):
     assert set(Share.objects.values_list("state", flat=True)) == {"returned"}
     assert balances_for_user(tiny)["funds"] == 5000
     assert ledger_check() == []
+
+
+def test_shares_of_a_payday_that_stopped_before_posting_are_not_due(fake_x):
+    """A payday that stopped after writing its shares but before posting them: the shares are
+    held but their money is not in the pool yet. Expiry must not return them (it would pay them
+    from other donors' money in the pool), however long ago the payday row started."""
+    from payments.payday import pipeline
+    from tests.twitter_claims.journeys import month_close
+
+    donors_flattr("alice", count=1)
+    payday_for(MARCH, started_at=days_ago(300))  # an old, posted payday: €9.00 in the pool
+    donors_flattr("alice", count=2)
+    april = dt.date(2025, 4, 1)
+    month_close(april)
+    stopped = Payday.objects.create(month=april)
+    pipeline.shares_compute(stopped, None)
+    stopped.refresh_from_db()
+    assert stopped.stage == Payday.Stage.SHARES
+    Payday.objects.filter(pk=stopped.pk).update(started_at=days_ago(400))
+    pool = PlatformAccount.objects.get(handle="alice").pool
+
+    result = services.pools_expire()
+
+    assert (result.shares, result.amount_cents) == (1, 900)  # only March's posted share
+    assert Share.objects.filter(payday=stopped, state="held").count() == 2
+    pool.refresh_from_db()
+    assert pool.balance == 0
+    assert ledger_check() == []
