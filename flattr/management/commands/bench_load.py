@@ -6,7 +6,8 @@ Creates (and afterwards drops) a throwaway database next to the configured one
 (`<name>_bench_load`), migrates it and seeds it: donors with a budget and funds deposited as real
 ledger rows (set-based, as bench_payday does), publishers whose things come from the services
 (`thing_for_auto_submit`), and one `flattr.created` webhook per publisher pointing at a receiver
-in this process. Each donor gets a session in Redis, as a login would leave it. Then it starts the
+in this process. Each donor gets a session (the site's engine: a row and its Redis copy), as a
+login would leave it. Then it starts the
 stack on loopback: gunicorn (`--workers`) with development settings (DEBUG off) against that
 database and REDIS_URL (else the embedded Redis), with a cache prefix and a Celery queue of its
 own, and a real Celery worker on that queue, which delivers the webhooks while the load runs.
@@ -37,6 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -302,7 +304,8 @@ class Command(BaseCommand):
         Logging in thousands of donors through the login form would measure the password hasher
         and trip the login rate limit; the session is the same either way.
         """
-        from django.contrib.sessions.backends.cache import SessionStore
+        # The site's own session engine (cached_db: the row in the database, a copy in Redis).
+        SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
         cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": self.prefix})
         backend = settings.AUTHENTICATION_BACKENDS[0]
