@@ -16,6 +16,7 @@ from allauth.account.utils import perform_login
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -309,7 +310,11 @@ def sign_in(request: HttpRequest, provider: str) -> HttpResponse:
             error = TwitterError("invalid_instance", provider=found.name)
             return _error_page(request, found, error)
         domain = parsed[1]
-    context = {"provider": found, "domain": domain}
+    # Also the connected-accounts page's "Connect Mastodon" (purpose claim, signed in only).
+    purpose = "claim" if request.GET.get("purpose") == "claim" else "login"
+    if purpose == "claim" and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    context = {"provider": found, "domain": domain, "purpose": purpose}
     return render(request, "twitter_claims/provider_sign_in.html", context)
 
 
@@ -446,7 +451,17 @@ def connected(request: HttpRequest) -> HttpResponse:
     # X has its own settings page; a Facebook page is connected from the page's own page.
     others = [p for p in provider_list() if p.key != "twitter" and not p.needs_target]
     context = {"accounts": accounts, "providers": others}
-    return render(request, "twitter_claims/provider_connected.html", context)
+    response = render(request, "twitter_claims/provider_connected.html", context)
+    # A "Connect" form posts to our start view, which redirects to the provider: browsers apply
+    # this page's CSP `form-action` to that redirect, so each fixed provider's origin is added.
+    # A per-instance provider (Mastodon) asks for the instance on a page of its own first
+    # (platform_sign_in), whose policy names that instance.
+    origins = [p.oauth_origin(p.domain) for p in others if p.domain]
+    if origins:
+        policy = dict(getattr(response, "_csp_config", settings.SECURE_CSP))
+        policy["form-action"] = [*policy.get("form-action", []), *filter(None, origins)]
+        response._csp_config = policy
+    return response
 
 
 @require_POST

@@ -59,3 +59,55 @@ def test_log_in_with_github_and_with_mastodon_from_the_login_page(
     page.get_by_role("button", name="Log in with Mastodon").click()
     page.get_by_role("button", name="Continue to one.example").click()
     approve(page, fake_mastodon["one.example"], "109", site)
+
+
+def test_connect_github_and_mastodon_from_the_connected_accounts_page(
+    live_server, settings, fake_github, fake_mastodon, browser_page
+):
+    """Settings → connected accounts in real Chromium: the page's CSP lets "Connect GitHub"
+    lead to GitHub, and "Connect Mastodon" asks for the instance on a page that lets it lead
+    there; each ends with the account connected to the signed-in user."""
+    from django.conf import settings as django_settings
+
+    from twitter_claims.models import PlatformAccount
+
+    site = settings.SITE_URL = live_server.url
+    fake_github.fake.clients["test-github"][1].add(site + "/github/-/callback/")
+    owner = make_user(username="octo")
+    signed_in = Client()
+    signed_in.force_login(owner)
+    page = browser_page
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": signed_in.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": site,
+            }
+        ]
+    )
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
+
+    page.goto(f"{site}/platforms/connected/")
+    page.get_by_role("button", name="Connect GitHub").click()
+    page.wait_for_url(f"{fake_github.base}/**")
+    page.goto(page.url + "&as=583231")
+    page.wait_for_url(f"{site}/**")
+    assert PlatformAccount.objects.get(provider="github", user_id="583231").claimed_by == owner
+
+    page.goto(f"{site}/platforms/connected/")
+    page.get_by_label("Your Mastodon server").fill("one.example")
+    page.get_by_role("button", name="Connect Mastodon").click()
+    page.get_by_role("button", name="Continue to one.example").click()
+    page.wait_for_url(f"{fake_mastodon['one.example'].base}/**")
+    page.goto(page.url + "&as=109")
+    page.wait_for_url(f"{site}/**")
+    account = PlatformAccount.objects.get(provider="mastodon", domain="one.example")
+    assert account.claimed_by == owner
+    assert blocked == []
