@@ -118,7 +118,7 @@ def test_signing_up_verifying_and_logging_in_in_the_browser(live_server, tab):
 
     tab.get_by_label("Login").fill("newbie")
     tab.get_by_label("Password:", exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
+    tab.get_by_role("button", name="Log in", exact=True).click()
     tab.wait_for_url(live_server.url + "/dashboard/")
     tab.get_by_role("button", name="Menu").click()
     assert tab.get_by_role("button", name="Log out").is_visible()

@@ -152,7 +152,7 @@ def test_the_first_flattr_of_an_unsubmitted_url_creates_the_thing(real_chromium,
     page.goto(story["site"] + "/accounts/login/")
     page.locator("#id_login").fill("dana")
     page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    page.locator("form:has(#id_password) button[type=submit]").click()
     page.wait_for_url("**/dashboard/")
 
     page.goto(story["blog_url"])
@@ -241,7 +241,7 @@ def test_the_embed_page_previews_the_buttons_and_copies_snippets(real_chromium, 
     page.goto(site + "/accounts/login/")
     page.locator("#id_login").fill("pat")
     page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    page.locator("form:has(#id_password) button[type=submit]").click()
     page.wait_for_url("**/dashboard/")
     page.goto(f"{site}/thing/{story['thing'].pk}/embed/")
 

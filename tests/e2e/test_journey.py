@@ -140,7 +140,7 @@ def _sign_up(page, site: str, *, username: str, email: str) -> User:
     page.wait_for_url(re.compile(r"/accounts/login/$"))
     page.get_by_label("Login").fill(username)
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(site + "/dashboard/")
     return User.objects.get(username=username)
 

@@ -106,7 +106,7 @@ def donor_context(live_server, chromium):
     page.goto(live_server.url + "/accounts/login/")
     page.locator("#id_login").fill("dana")
     page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    page.locator("form:has(#id_password) button[type=submit]").click()
     page.wait_for_url("**/dashboard/")
     page.close()
     return {"context": context, "donor": donor, "pat": pat, "site": live_server.url}
